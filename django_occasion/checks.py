@@ -128,6 +128,17 @@ def check_numbers(**kwargs: Any) -> list[CheckMessage]:
                 id="django_occasion.E004",
             )
         )
+    elif staleness is not None and _is_positive_number(app_settings.CACHE_TIMEOUT):
+        if staleness < app_settings.CACHE_TIMEOUT:
+            messages.append(
+                Error(
+                    f"OCCASION_MAX_STALENESS ({staleness}) is shorter than "
+                    f"OCCASION_CACHE_TIMEOUT ({app_settings.CACHE_TIMEOUT}).",
+                    hint="Data stays fresh for CACHE_TIMEOUT and may then be "
+                    "served stale until MAX_STALENESS: make it the longer one.",
+                    id="django_occasion.E004",
+                )
+            )
     for name in COUNT_SETTINGS:
         value = getattr(app_settings, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

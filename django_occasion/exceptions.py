@@ -20,6 +20,7 @@ callers never need to know about the HTTP library::
     ├── MalformedResponse            an answer that is not a JSON:API document
     │   └── PagingError              ``links.next`` loops or never ends
     ├── InvalidQuery                 a query refused before any request
+    ├── CacheTooSmall                the cache would cull the listing
     └── UpstreamBackoff              a recent failure; not asking again yet
 
 Messages never contain a credential: they are built from the method, the
@@ -186,6 +187,10 @@ class PagingError(MalformedResponse):
 
 class InvalidQuery(OccasionError, ValueError):
     """A filter, sort, field or include that the app refuses to send."""
+
+
+class CacheTooSmall(OccasionError):
+    """The configured cache keeps too few entries to hold the listing."""
 
 
 class UpstreamBackoff(OccasionError):

@@ -55,6 +55,9 @@ from functools import lru_cache
 from typing import Any, TypeVar, overload
 
 from django.core.cache import BaseCache, caches
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -62,6 +65,7 @@ from .client import OccasionClient
 from .conf import OccasionSettings, app_settings
 from .domain import PRODUCT_STATUSES, Product
 from .exceptions import (
+    CacheTooSmall,
     InvalidQuery,
     NotFound,
     OccasionError,
@@ -82,13 +86,18 @@ LISTING_INCLUDE = "merchant,venue"
 # these out, but they must never reach the cache even if an API changes.
 PRIVATE_PRODUCT_ATTRIBUTES = frozenset({"email_subject", "from_name", "from_email"})
 LOCK_POLL_INTERVAL = 0.05
+CULLING_BACKENDS = (LocMemCache, FileBasedCache, DatabaseCache)
 
 T = TypeVar("T")
 
 
 def safe_key_part(value: str) -> str:
     """A cache-key-safe form of an API value (memcached allows no spaces)."""
-    if value and len(value) <= 64 and all(c.isalnum() or c in "-_." for c in value):
+    if (
+        value
+        and len(value) <= 64
+        and all(c.isascii() and (c.isalnum() or c in "-_.") for c in value)
+    ):
         return value
     return "h" + hashlib.sha256(value.encode()).hexdigest()[:24]
 
@@ -670,7 +679,12 @@ class Catalogue:
                 digest
             )
 
-        kept_digests = set(previous_members.values())
+        # Unchanged products keep their entries, unless readers found entries
+        # of the previous generation missing: then everything is written again.
+        damaged = previous is not None and (
+            self.cache.get(self.key("damaged")) == previous.generation
+        )
+        kept_digests = set() if damaged else set(previous_members.values())
         values: dict[str, Any] = {
             self.product_key(digest): text
             for digest, text in texts.items()
@@ -685,6 +699,7 @@ class Catalogue:
             values[self.key(generation, "lookup", n)] = bucket
         values[self.key(generation, "related")] = self._related_json(products, related)
         values[self.key(generation, "members")] = members
+        self._check_room(len(values) + len(kept_digests) + len(chunks) + buckets)
         failed = self.cache.set_many(values, None)
         if failed:
             raise OccasionError(
@@ -716,6 +731,23 @@ class Catalogue:
                 and previous_members[product_id] != digest
             ),
         )
+
+    def _check_room(self, entries: int) -> None:
+        """Refuse to publish into a cache that would cull the listing.
+
+        Django's local-memory, file and database caches drop entries at
+        random once they hold ``MAX_ENTRIES`` (300 unless configured); a
+        listing published into one that is too small would lose products.
+        """
+        if not isinstance(self.cache, CULLING_BACKENDS):
+            return
+        limit = self.cache._max_entries
+        if entries > limit:
+            raise CacheTooSmall(
+                f"the cache {self.settings.CACHE_ALIAS!r} keeps at most {limit} "
+                f"entries but the listing needs about {entries}; raise its "
+                "OPTIONS['MAX_ENTRIES']. The previous listing stays in place"
+            )
 
     def _related_json(
         self, products: list[Resource], related: ResourceIndex

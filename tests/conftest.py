@@ -53,7 +53,7 @@ class FakeOccasion:
         )
         mock.add_callback(
             responses.GET,
-            re.compile(rf"{re.escape(API_URL)}/products/[^/?]+$"),
+            re.compile(rf"{re.escape(API_URL)}/products/[^/?]+(\?.*)?$"),
             callback=self._detail,
         )
 

@@ -20,6 +20,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "django-occasion-tests",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
 TEMPLATES = [

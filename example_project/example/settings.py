@@ -53,6 +53,9 @@ DATABASES = {
 CACHES = {
     "default": env.cache("CACHE_URL", default=f"filecache://{BASE_DIR / '.cache'}")
 }
+# The file and database caches cull at random past MAX_ENTRIES (300 unless
+# set); the listing takes about one entry per product.
+CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20_000)
 USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "/static/"

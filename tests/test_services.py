@@ -1,0 +1,495 @@
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache, caches
+from django.test import override_settings
+
+from django_occasion import services
+from django_occasion.conf import app_settings
+from django_occasion.exceptions import (
+    InvalidQuery,
+    NotFound,
+    UpstreamBackoff,
+    UpstreamUnavailable,
+)
+from django_occasion.signals import catalogue_refreshed
+from tests.conftest import FakeOccasion
+
+
+def make_product(number: int, *, status: str = "active", venue: str = "v3Lk0") -> dict:
+    return {
+        "type": "products",
+        "id": f"p{number}",
+        "attributes": {"title": f"Product {number}", "status": status},
+        "relationships": {
+            "merchant": {"data": {"type": "merchants", "id": "m1Qa9"}},
+            "venue": {"data": {"type": "venues", "id": venue}},
+        },
+    }
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def catalogue(occasion: FakeOccasion, clock: Clock) -> services.Catalogue:
+    return services.Catalogue(services.get_client(), cache, clock=clock)
+
+
+def titles(products: Any) -> list[str]:
+    return [product.title for product in products]
+
+
+def test_list_products_miss_fetches_every_page_then_hits(occasion: FakeOccasion) -> None:
+    first = services.list_products()
+    second = services.list_products()
+
+    assert titles(first) == [
+        "Wheel Throwing for Beginners",
+        "Glaze Lab: Saturday Workshop",
+        "Private Studio Rental",
+        "Family Hand-Building Afternoon",
+    ]
+    assert titles(second) == titles(first)
+    assert occasion.listing_calls == 2
+
+
+def test_list_products_resolves_venue_and_merchant(occasion: FakeOccasion) -> None:
+    products = list(services.list_products())
+
+    assert [p.venue.name if p.venue else None for p in products] == [
+        "Riverbend Main Studio",
+        "Riverbend Main Studio",
+        "Riverbend Annex",
+        "Riverbend Main Studio",
+    ]
+    assert {p.merchant.name for p in products if p.merchant} == {"Riverbend Clay Studio"}
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"status": "active"}, ["p7Kd2x", "4411"]),
+        ({"status": "sold_out"}, ["p9Rt4b"]),
+        ({"status": "inactive"}, []),
+        ({"venue": "872"}, ["4411"]),
+        ({"venue": "v3Lk0", "status": "active"}, ["p7Kd2x"]),
+        ({"venue": "nowhere"}, []),
+    ],
+)
+def test_list_products_filters(
+    occasion: FakeOccasion, filters: dict[str, str], expected: list[str]
+) -> None:
+    listing = services.list_products(**filters)
+
+    assert [product.id for product in listing] == expected
+    assert len(listing) == len(expected)
+
+
+def test_list_products_unknown_status_is_rejected_before_any_request(
+    occasion: FakeOccasion,
+) -> None:
+    with pytest.raises(InvalidQuery, match="unknown product status 'bogus'"):
+        services.list_products(status="bogus")
+
+    assert occasion.listing_calls == 0
+
+
+def test_listing_slices_and_indexes_across_chunks(occasion: FakeOccasion) -> None:
+    occasion.set_products([make_product(n) for n in range(250)])
+
+    listing = services.list_products()
+
+    assert len(listing) == 250
+    assert listing.count() == 250
+    assert [p.id for p in listing[95:105]] == [f"p{n}" for n in range(95, 105)]
+    assert listing[0].id == "p0"
+    assert listing[-1].id == "p249"
+    assert [p.id for p in listing[240:300]] == [f"p{n}" for n in range(240, 250)]
+    assert [p.id for p in listing[0:10:4]] == ["p0", "p4", "p8"]
+    assert listing[300:310] == []
+    assert [p.id for p in listing] == [f"p{n}" for n in range(250)]
+    with pytest.raises(IndexError):
+        listing[250]
+
+
+def test_listing_page_reads_do_not_grow_with_the_catalogue(
+    occasion: FakeOccasion,
+) -> None:
+    occasion.set_products([make_product(n) for n in range(1000)])
+    listing = services.list_products()
+    reads: list[list[str]] = []
+    original = cache.get_many
+
+    def counting_get_many(keys: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(list(keys))
+        return original(keys, *args, **kwargs)
+
+    cache.get_many = counting_get_many  # type: ignore[method-assign]
+    try:
+        page = listing[500:512]
+    finally:
+        del cache.get_many
+
+    assert [p.id for p in page] == [f"p{n}" for n in range(500, 512)]
+    assert [len(keys) for keys in reads] == [2, 12]
+
+
+def test_refresh_publishes_a_new_generation_and_removes_the_old(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    catalogue.refresh()
+    old = catalogue.manifest_or_none()
+    assert old is not None
+    changed = copy.deepcopy(occasion.pages)
+    changed[0]["data"][0]["attributes"]["title"] = "Wheel Throwing, renamed"
+    occasion.pages = changed
+
+    result = catalogue.refresh()
+
+    new = catalogue.manifest_or_none()
+    assert new is not None and new.generation != old.generation
+    assert result.changed == frozenset({"p7Kd2x"})
+    assert result.added == result.removed == frozenset()
+    assert cache.get(catalogue.key(old.generation, "related")) is None
+    assert cache.get(catalogue.chunk_key(old.generation, "all", 0)) is None
+    assert titles(catalogue.listing())[0] == "Wheel Throwing, renamed"
+
+
+def test_refresh_writes_only_products_that_changed(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    catalogue.refresh()
+    written: list[str] = []
+    original = cache.set_many
+
+    def recording_set_many(values: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        written.extend(values)
+        return original(values, *args, **kwargs)
+
+    cache.set_many = recording_set_many  # type: ignore[method-assign]
+    try:
+        catalogue.refresh()
+    finally:
+        del cache.set_many
+
+    assert [key for key in written if ":product:" in key] == []
+
+
+def test_refresh_reports_added_and_removed_products(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    occasion.set_products([make_product(1), make_product(2)])
+    catalogue.refresh()
+    occasion.set_products([make_product(2), make_product(3)])
+
+    result = catalogue.refresh()
+
+    assert result.added == frozenset({"p3"})
+    assert result.removed == frozenset({"p1"})
+    assert result.products == 2
+    assert result.pages == 1
+
+
+def test_refresh_sends_the_catalogue_refreshed_signal(
+    occasion: FakeOccasion,
+) -> None:
+    received: list[services.RefreshResult] = []
+
+    def handler(sender: Any, result: services.RefreshResult, **kwargs: Any) -> None:
+        received.append(result)
+
+    catalogue_refreshed.connect(handler)
+    try:
+        result = services.refresh_catalogue()
+    finally:
+        catalogue_refreshed.disconnect(handler)
+
+    assert received == [result]
+
+
+def test_dry_run_fetches_but_leaves_the_cache_alone(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    result = catalogue.refresh(dry_run=True)
+
+    assert (result.products, result.pages, result.dry_run) == (4, 2, True)
+    assert catalogue.manifest_or_none() is None
+
+
+def test_failed_refresh_keeps_the_previous_data(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    catalogue.refresh()
+    before = catalogue.manifest_or_none()
+    occasion.fail_with = 503
+
+    with pytest.raises(UpstreamUnavailable):
+        catalogue.refresh()
+
+    assert catalogue.manifest_or_none() == before
+    assert len(catalogue.listing()) == 4
+    outcome = catalogue.last_refresh()
+    assert outcome is not None and outcome["ok"] is False
+
+
+def test_failure_on_a_later_page_keeps_the_previous_data(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    catalogue.refresh()
+    before = catalogue.manifest_or_none()
+    occasion.pages[1] = {"not": "json:api"}
+
+    with pytest.raises(Exception, match="holds no JSON:API data"):
+        catalogue.refresh()
+
+    assert catalogue.manifest_or_none() == before
+
+
+def test_stale_listing_is_refreshed_by_the_reader(
+    occasion: FakeOccasion, catalogue: services.Catalogue, clock: Clock
+) -> None:
+    catalogue.refresh()
+    first = catalogue.manifest_or_none()
+    clock.now += app_settings.CACHE_TIMEOUT + 1
+
+    listing = catalogue.listing()
+
+    assert listing.manifest != first
+    assert occasion.listing_calls == 4
+
+
+def test_stale_listing_is_served_when_the_upstream_fails(
+    occasion: FakeOccasion,
+    catalogue: services.Catalogue,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    catalogue.refresh()
+    clock.now += app_settings.CACHE_TIMEOUT + 1
+    occasion.fail_with = 500
+
+    listing = catalogue.listing()
+    again = catalogue.listing()
+
+    assert len(listing) == len(again) == 4
+    assert listing.is_stale
+    assert occasion.listing_calls == 3  # one failed try, then the back-off
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "serving stale data" in warnings[0].getMessage()
+
+
+def test_back_off_ends_after_its_window(
+    occasion: FakeOccasion, catalogue: services.Catalogue, clock: Clock
+) -> None:
+    occasion.fail_with = 503
+    with pytest.raises(UpstreamUnavailable):
+        catalogue.listing()
+    with pytest.raises(UpstreamBackoff):
+        catalogue.listing()
+    assert occasion.listing_calls == 1
+    cache.delete(catalogue.key("failure", "listing"))  # the window has passed
+    occasion.fail_with = None
+
+    listing = catalogue.listing()
+
+    assert len(listing) == 4
+    assert occasion.listing_calls == 3
+
+
+@override_settings(OCCASION_CACHE_TIMEOUT=30, OCCASION_MAX_STALENESS=60)
+def test_too_old_listing_is_not_served_but_kept(
+    occasion: FakeOccasion, catalogue: services.Catalogue, clock: Clock
+) -> None:
+    catalogue.refresh()
+    kept = catalogue.manifest_or_none()
+    clock.now += 61
+    occasion.fail_with = 503
+
+    with pytest.raises(UpstreamUnavailable):
+        catalogue.listing()
+
+    assert catalogue.manifest_or_none() == kept
+
+
+def test_get_product_reads_the_listing_without_a_request(
+    occasion: FakeOccasion,
+) -> None:
+    services.refresh_catalogue()
+    occasion.fail_with = 503
+
+    product = services.get_product("4411")
+
+    assert product.title == "Private Studio Rental"
+    assert product.venue is not None and product.venue.name == "Riverbend Annex"
+
+
+def test_get_product_outside_the_listing_is_fetched_and_cached(
+    occasion: FakeOccasion,
+) -> None:
+    services.refresh_catalogue()
+    extra = make_product(99)
+    occasion.pages[0]["data"].append(extra)  # created after the refresh
+
+    first = services.get_product("p99")
+    occasion.fail_with = 503
+    second = services.get_product("p99")
+
+    assert first == second
+    assert first.title == "Product 99"
+
+
+def test_get_product_unknown_id_is_not_found_and_remembered(
+    occasion: FakeOccasion,
+) -> None:
+    services.refresh_catalogue()
+
+    with pytest.raises(NotFound):
+        services.get_product("zz999")
+    occasion.fail_with = 503
+    with pytest.raises(NotFound):
+        services.get_product("zz999")
+
+
+def test_get_product_with_nothing_cached_and_upstream_down_raises(
+    occasion: FakeOccasion,
+) -> None:
+    occasion.fail_with = 503
+
+    with pytest.raises(UpstreamUnavailable):
+        services.get_product("p7Kd2x")
+
+
+def test_private_attributes_never_reach_the_cache(occasion: FakeOccasion) -> None:
+    product = make_product(1)
+    product["attributes"].update(email_subject="Secret", from_name="Owner")
+    occasion.set_products([product])
+
+    services.refresh_catalogue()
+
+    stored = [
+        value
+        for key, value in cache._cache.items()  # type: ignore[attr-defined]
+        if b"Secret" in value or b"Owner" in value
+    ]
+    assert stored == []
+    assert services.get_product("p1").extra == {}
+
+
+def test_cache_entries_are_plain_json(occasion: FakeOccasion) -> None:
+    catalogue = services.get_catalogue()
+    catalogue.refresh()
+    manifest = catalogue.manifest_or_none()
+    assert manifest is not None
+
+    chunk = cache.get(catalogue.chunk_key(manifest.generation, "all", 0))
+    digest = chunk[0][1]
+    product = json.loads(cache.get(catalogue.product_key(digest)))
+
+    assert json.loads(json.dumps(cache.get(catalogue.key("current")))) == (
+        manifest.to_json()
+    )
+    assert product["id"] == "p7Kd2x"
+    assert product["relationships"]["venue"] == {
+        "data": {"type": "venues", "id": "v3Lk0"}
+    }
+
+
+def test_evicted_products_are_skipped_and_the_listing_refreshed(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    catalogue.refresh()
+    manifest = catalogue.manifest_or_none()
+    assert manifest is not None
+    chunk = cache.get(catalogue.chunk_key(manifest.generation, "all", 0))
+    cache.delete(catalogue.product_key(chunk[1][1]))
+
+    damaged = catalogue.listing()[0:4]
+    repaired = catalogue.listing()
+
+    assert [p.id for p in damaged] == ["p7Kd2x", "4411", "p2Wm8c"]
+    assert [p.id for p in repaired] == ["p7Kd2x", "p9Rt4b", "4411", "p2Wm8c"]
+    assert occasion.listing_calls == 4
+
+
+def test_reader_follows_a_refresh_that_replaced_its_generation(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    catalogue.refresh()
+    listing = catalogue.listing()
+    occasion.set_products([make_product(1), make_product(2)])
+    catalogue.refresh()
+
+    products = listing[0:4]
+
+    assert [p.id for p in products] == ["p1", "p2"]
+
+
+@pytest.mark.parametrize("value", ["p7Kd2x", "4411", "a_b-c.d"])
+def test_safe_key_part_keeps_simple_ids(value: str) -> None:
+    assert services.safe_key_part(value) == value
+
+
+@pytest.mark.parametrize("value", ["has space", "ünïcode", "x" * 65, "", "a:b"])
+def test_safe_key_part_digests_other_ids(value: str) -> None:
+    result = services.safe_key_part(value)
+
+    assert result.startswith("h")
+    assert len(result) == 25
+    assert result.isalnum()
+
+
+@override_settings(OCCASION_API_LOGIN="other-login")
+def test_scope_differs_per_account_and_holds_no_key() -> None:
+    other = services.scope_name(app_settings)
+
+    with override_settings(OCCASION_API_LOGIN="test-login"):
+        mine = services.scope_name(app_settings)
+
+    assert other != mine
+    assert "login" not in mine
+
+
+@override_settings(OCCASION_DEMO=True)
+def test_scope_of_demo_mode_is_named() -> None:
+    assert services.scope_name(app_settings) == "demo"
+
+
+@pytest.fixture
+def second_cache() -> Iterator[str]:
+    with override_settings(
+        CACHES={
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+            "occasion": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "occasion-alias",
+            },
+        },
+        OCCASION_CACHE_ALIAS="occasion",
+    ):
+        yield "occasion"
+
+
+def test_cache_alias_setting_is_honoured(
+    occasion: FakeOccasion, second_cache: str
+) -> None:
+    services.refresh_catalogue()
+
+    assert services.get_catalogue().cache is caches[second_cache]
+    assert caches[second_cache].get(services.get_catalogue().key("current"))

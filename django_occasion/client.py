@@ -15,11 +15,11 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import InvalidHeader, MaxRetryError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util.retry import Retry
 
@@ -39,6 +39,13 @@ from .jsonapi import Document, parse_document
 logger = logging.getLogger(__name__)
 
 USER_AGENT = f"django-occasion/{__version__} python-requests/{requests.__version__}"
+# Sent with every request rather than set on the session, so that a session
+# passed in (the demo's, a test's) sends them too.
+HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept": "application/vnd.api+json, application/json",
+    "Content-Type": "application/json",
+}
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 EXCERPT_LENGTH = 120
 
@@ -59,6 +66,14 @@ class BudgetedRetry(Retry):
         # to it, and the budget check below would then wait out the clipped
         # value instead of giving up at once.
         super().__init__(*args, **kwargs)
+
+    def get_retry_after(self, response: Any) -> float | None:
+        # A Retry-After that is neither seconds nor a date must not turn a
+        # rate limit into a network error: it is ignored like a missing one.
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None
 
     def new(self, **kwargs: Any) -> BudgetedRetry:
         kwargs.setdefault("budget", self.budget)
@@ -168,13 +183,6 @@ class OccasionClient:
         adapter = HTTPAdapter(max_retries=make_retry(max_retries, retry_budget))
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        session.headers.update(
-            {
-                "User-Agent": USER_AGENT,
-                "Accept": "application/vnd.api+json, application/json",
-                "Content-Type": "application/json",
-            }
-        )
         return session
 
     def close(self) -> None:
@@ -220,7 +228,7 @@ class OccasionClient:
             document = self.request("GET", url, params=request_params, private=private)
             seen.add(self._page_key(url, request_params))
             yield document
-            url = document.next_url
+            url = self._next_url(document.next_url)
             if url is not None:
                 # A next link already holds the whole query.
                 request_params = None
@@ -229,6 +237,25 @@ class OccasionClient:
                         f"GET {urlsplit(url).path}: links.next repeats a page "
                         "already read"
                     )
+
+    def _next_url(self, link: str | None) -> str | None:
+        """``links.next``, moved onto the configured base URL's host.
+
+        The API may name another of its hosts in links (answers from
+        ``occ.sn`` link to ``app.getoccasion.com``); the keys go only to the
+        host the settings name. A partner scope the link dropped is added.
+        """
+        if link is None:
+            return None
+        base = urlsplit(self.base_url)
+        parts = urlsplit(urljoin(self.base_url, link))
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+            parts = parts._replace(scheme=base.scheme, netloc=base.netloc)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        if self.merchant_id and not any(name == "merchant_id" for name, _ in query):
+            query.append(("merchant_id", self.merchant_id))
+            parts = parts._replace(query=urlencode(query))
+        return urlunsplit(parts)
 
     def _page_key(self, url: str, params: Mapping[str, Any] | None) -> str:
         return requests.Request("GET", url, params=params).prepare().url or url
@@ -261,6 +288,7 @@ class OccasionClient:
                 params=params,
                 json=json,
                 auth=auth,
+                headers=HEADERS,
                 timeout=self.timeout,
             )
         except requests.Timeout as exc:

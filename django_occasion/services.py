@@ -421,12 +421,10 @@ class Catalogue:
         """One public product: from the listing, else from ``/products/ID``."""
         product_id = str(product_id)
         try:
-            manifest: Manifest | None = self.current_manifest()
+            manifest = self.current_manifest()
         except OccasionError:
-            manifest = self.manifest_or_none()
-            if manifest is None or not self.is_servable(manifest.fetched_at):
-                return self._single_product(product_id)
-        assert manifest is not None
+            # No servable listing: the product's own entry may still be.
+            return self._single_product(product_id)
         bucket = self.key(
             manifest.generation,
             "lookup",

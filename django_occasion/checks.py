@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -40,6 +40,19 @@ def _is_positive_number(value: Any) -> bool:
     )
 
 
+def _split_url(url: Any) -> SplitResult | None:
+    """The parts of ``url``, or ``None`` if it is no string urlsplit can read."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url)
+        # urlsplit() accepts "host:abc"; reading the port is what validates it.
+        parts.port  # noqa: B018
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        return None
+    return parts
+
+
 @register(Tags.compatibility)
 def check_credentials(**kwargs: Any) -> list[CheckMessage]:
     if app_settings.API_LOGIN or app_settings.DEMO:
@@ -57,7 +70,7 @@ def check_credentials(**kwargs: Any) -> list[CheckMessage]:
 @register(Tags.compatibility)
 def check_api_url(**kwargs: Any) -> list[CheckMessage]:
     url = getattr(settings, "OCCASION_API_URL", app_settings.API_URL)
-    parts = urlsplit(url) if isinstance(url, str) else None
+    parts = _split_url(url)
     if (
         parts is not None
         and parts.scheme in ("http", "https")
@@ -128,17 +141,20 @@ def check_numbers(**kwargs: Any) -> list[CheckMessage]:
                 id="django_occasion.E004",
             )
         )
-    elif staleness is not None and _is_positive_number(app_settings.CACHE_TIMEOUT):
-        if staleness < app_settings.CACHE_TIMEOUT:
-            messages.append(
-                Error(
-                    f"OCCASION_MAX_STALENESS ({staleness}) is shorter than "
-                    f"OCCASION_CACHE_TIMEOUT ({app_settings.CACHE_TIMEOUT}).",
-                    hint="Data stays fresh for CACHE_TIMEOUT and may then be "
-                    "served stale until MAX_STALENESS: make it the longer one.",
-                    id="django_occasion.E004",
-                )
+    elif (
+        staleness is not None
+        and _is_positive_number(app_settings.CACHE_TIMEOUT)
+        and staleness < app_settings.CACHE_TIMEOUT
+    ):
+        messages.append(
+            Error(
+                f"OCCASION_MAX_STALENESS ({staleness}) is shorter than "
+                f"OCCASION_CACHE_TIMEOUT ({app_settings.CACHE_TIMEOUT}).",
+                hint="Data stays fresh for CACHE_TIMEOUT and may then be "
+                "served stale until MAX_STALENESS: make it the longer one.",
+                id="django_occasion.E004",
             )
+        )
     for name in COUNT_SETTINGS:
         value = getattr(app_settings, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -46,13 +46,18 @@ import hashlib
 import json
 import logging
 import math
+import re
 import secrets
 import time
+import unicodedata
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar, overload
+from urllib.parse import parse_qs, urlsplit
 
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.db import DatabaseCache
@@ -60,18 +65,35 @@ from django.core.cache.backends.filebased import FileBasedCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from requests.adapters import DEFAULT_POOLSIZE
 
 from .client import OccasionClient
 from .conf import OccasionSettings, app_settings
-from .domain import PRODUCT_STATUSES, Product
+from .domain import (
+    PRODUCT_STATUSES,
+    Coupon,
+    GiftCard,
+    Merchant,
+    PriceQuote,
+    Product,
+    Question,
+    RedeemableResult,
+    RedeemableStatus,
+    TimeSlot,
+    Venue,
+)
 from .exceptions import (
     CacheTooSmall,
+    Conflict,
     InvalidQuery,
+    MalformedResponse,
     NotFound,
     OccasionError,
+    PagingError,
     UpstreamBackoff,
 )
 from .jsonapi import Resource, ResourceIndex, parse_resource
+from .query import Query, merge_params
 from .signals import catalogue_refreshed
 
 logger = logging.getLogger(__name__)
@@ -345,7 +367,7 @@ class Catalogue:
         return manifest
 
     def listing(
-        self, *, status: str | None = None, venue: str | None = None
+        self, *, status: str | None = None, venue: str | int | None = None
     ) -> ProductListing:
         """The public products, optionally of one status and/or venue."""
         if status is not None and status not in PRODUCT_STATUSES:
@@ -353,6 +375,7 @@ class Catalogue:
                 f"unknown product status {status!r}; use one of "
                 + ", ".join(PRODUCT_STATUSES)
             )
+        venue = None if venue is None else str(venue)
         return ProductListing(
             self, self.current_manifest(), filter_key(status=status, venue=venue)
         )
@@ -908,7 +931,7 @@ def _forget_clients(*, setting: str, **kwargs: Any) -> None:
 
 
 def list_products(
-    *, status: str | None = None, venue: str | None = None
+    *, status: str | None = None, venue: str | int | None = None
 ) -> ProductListing:
     """The public products, newest first, optionally filtered.
 
@@ -926,3 +949,550 @@ def get_product(product_id: str) -> Product:
 def refresh_catalogue(*, dry_run: bool = False) -> RefreshResult:
     """Fetch every page of the listing and publish it in one step."""
     return get_catalogue().refresh(dry_run=dry_run)
+
+
+# -- merchants, venues, time slots, questions, redeemables and prices ----------
+#
+# Each read below picks the caching policy that fits its data: merchants,
+# venues and questions change rarely and are cached like the listing
+# (OCCASION_CACHE_TIMEOUT); time slots are cached briefly
+# (OCCASION_TIME_SLOTS_TIMEOUT) because spots change with every booking;
+# redeemable checks and price quotes depend on the visitor's input and are
+# never cached. Only JSON (resource objects) goes into the cache.
+
+TIME_SLOT_STATUSES = ("bookable", "upcoming")
+DEFAULT_TIME_SLOTS_LIMIT = 10
+MAX_TIME_SLOTS_LIMIT = 500
+#: The API's largest page of time slots.
+TIME_SLOTS_PAGE_MAX = 100
+MERCHANT_INCLUDE = "currency,business_type"
+VENUE_INCLUDE = "country,state"
+QUESTIONS_INCLUDE = "attributes,attributes.attribute_options,attributes.field_type"
+# A public call leaves these out; they must not reach the cache regardless.
+PRIVATE_VENUE_ATTRIBUTES = frozenset({"capacity", "public"})
+#: Ids of records put into URL paths: nothing that could climb out of the
+#: path ("..") or start a query string.
+RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: Coupon and gift card codes: letters, digits and - _ . (as in "GIFT-7Q2-KL9").
+REDEEMABLE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+MAX_ANSWERS = 100
+MAX_ANSWER_LENGTH = 2000
+#: ``requests`` keeps this many connections per host in a session's pool;
+#: more workers would open connections only to throw them away.
+MAX_WORKERS = DEFAULT_POOLSIZE
+
+
+def check_record_id(value: Any, what: str = "id") -> str:
+    """``value`` as text, if it is a well-formed Occasion id."""
+    text = str(value)
+    if not RECORD_ID.fullmatch(text):
+        raise InvalidQuery(f"{what} {text[:80]!r} is not a valid Occasion id")
+    return text
+
+
+def clean_redeemable_code(code: Any) -> str:
+    """The code without surrounding spaces, if it is well-formed.
+
+    Raises :class:`~django_occasion.exceptions.InvalidQuery` otherwise, so a
+    malformed code never costs a request.
+    """
+    text = code.strip() if isinstance(code, str) else ""
+    if not REDEEMABLE_CODE.fullmatch(text):
+        raise InvalidQuery(
+            "a code holds 1 to 64 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit"
+        )
+    return text
+
+
+def _query_key(params: Mapping[str, Any]) -> str:
+    text = json.dumps(sorted(params.items()), separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _document_json(
+    resources: Iterable[Resource], included: Iterable[Resource] = ()
+) -> dict[str, Any]:
+    return {
+        "resources": [resource.to_json() for resource in resources],
+        "included": [resource.to_json() for resource in included],
+    }
+
+
+def _read_document_json(value: Any) -> tuple[list[Resource], ResourceIndex]:
+    resources = [parse_resource(item) for item in value["resources"]]
+    index = ResourceIndex(parse_resource(item) for item in value["included"])
+    for resource in resources:
+        index.add(resource)
+    return resources, index
+
+
+def _fetch_collection(
+    client: OccasionClient, path: str, resource_type: str, params: Mapping[str, Any]
+) -> dict[str, Any]:
+    resources: list[Resource] = []
+    included = ResourceIndex()
+    for document in client.iter_pages(path, params):
+        resources.extend(r for r in document.resources if r.type == resource_type)
+        for resource in document.included:
+            included.add(resource)
+    return _document_json(resources, included)
+
+
+def _without(resource: Resource, names: frozenset[str]) -> Resource:
+    attributes = {k: v for k, v in resource.attributes.items() if k not in names}
+    return replace(resource, attributes=attributes)
+
+
+def _collection_params(
+    resource_type: str, include: str, query: Query | None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"include": include}
+    if query is not None:
+        params = merge_params(params, query.to_params(resource_type))
+    return params
+
+
+# -- merchants
+
+
+def list_merchants(query: Query | None = None) -> list[Merchant]:
+    """The merchants the API key reaches, with currency and business type.
+
+    A merchant's key reaches its own merchant; a partner key the merchants
+    Occasion lists for it (with ``OCCASION_MERCHANT_ID`` sent, as on every
+    collection read). Cached for ``OCCASION_CACHE_TIMEOUT``.
+    """
+    params = _collection_params("merchants", MERCHANT_INCLUDE, query)
+    catalogue = get_catalogue()
+    value = catalogue.cached_entry(
+        f"merchants:{_query_key(params)}",
+        lambda: _fetch_collection(catalogue.client, "merchants", "merchants", params),
+        fresh_for=catalogue.settings.CACHE_TIMEOUT,
+    )
+    resources, index = _read_document_json(value)
+    return [Merchant.from_resource(resource, index) for resource in resources]
+
+
+def get_merchant(merchant_id: str | None = None) -> Merchant:
+    """One merchant of :func:`list_merchants`: ``merchant_id``, else the
+    configured ``OCCASION_MERCHANT_ID``, else the first (a merchant key's own).
+
+    Raises :class:`~django_occasion.exceptions.NotFound` if there is none.
+    """
+    wanted = merchant_id or app_settings.MERCHANT_ID
+    merchants = list_merchants()
+    for merchant in merchants:
+        if wanted is None or merchant.id == str(wanted):
+            return merchant
+    raise NotFound(
+        f"no merchant {wanted!r}" if wanted else "no merchant",
+        status=404,
+        path="merchants",
+    )
+
+
+# -- venues
+
+
+def list_venues(query: Query | None = None) -> list[Venue]:
+    """The public venues, with country and state. Cached like the listing."""
+    params = _collection_params("venues", VENUE_INCLUDE, query)
+    catalogue = get_catalogue()
+
+    def fetch() -> dict[str, Any]:
+        value = _fetch_collection(catalogue.client, "venues", "venues", params)
+        for item in value["resources"]:
+            for name in PRIVATE_VENUE_ATTRIBUTES:
+                item["attributes"].pop(name, None)
+        return value
+
+    value = catalogue.cached_entry(
+        f"venues:{_query_key(params)}",
+        fetch,
+        fresh_for=catalogue.settings.CACHE_TIMEOUT,
+    )
+    resources, index = _read_document_json(value)
+    return [Venue.from_resource(resource, index) for resource in resources]
+
+
+def get_venue(venue_id: str) -> Venue:
+    """One public venue with country and state; ``NotFound`` if unknown."""
+    venue_id = check_record_id(venue_id, "venue id")
+    catalogue = get_catalogue()
+
+    def fetch() -> dict[str, Any]:
+        document = catalogue.client.get(
+            f"venues/{venue_id}", {"include": VENUE_INCLUDE}
+        )
+        venues = [r for r in document.resources if r.type == "venues"]
+        if not venues:
+            raise NotFound(status=404, path=f"venues/{venue_id}")
+        return _document_json(
+            [_without(venues[0], PRIVATE_VENUE_ATTRIBUTES)], document.included
+        )
+
+    value = catalogue.cached_entry(
+        f"venue:{venue_id}", fetch, fresh_for=catalogue.settings.CACHE_TIMEOUT
+    )
+    resources, index = _read_document_json(value)
+    return Venue.from_resource(resources[0], index)
+
+
+# -- time slots
+
+
+def _time_slots_window(limit: int) -> int:
+    """How many slots to fetch for ``limit``: a few sizes, so that tags and
+    views asking for 3, 5 or 10 share one cache entry and one request."""
+    for size in (10, 50, TIME_SLOTS_PAGE_MAX):
+        if limit <= size:
+            return size
+    return math.ceil(limit / TIME_SLOTS_PAGE_MAX) * TIME_SLOTS_PAGE_MAX
+
+
+def _next_cursor(link: str | None) -> str | None:
+    if link is None:
+        return None
+    values = parse_qs(urlsplit(link).query).get("filter[last]")
+    return values[0] if values else None
+
+
+def _fetch_time_slots(
+    client: OccasionClient,
+    product_id: str,
+    status: str,
+    count: int,
+    params: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Up to ``count`` slots, following the API's cursor (``filter[last]``).
+
+    The cursor is read from ``links.next`` (or, if the link lacks it, is the
+    last slot's id, as the API documents) and sent on a request built here,
+    rather than following the link as is: the request keeps the configured
+    host and partner scope whatever the link says.
+    """
+    path = f"products/{product_id}/time_slots"
+    slots: list[Resource] = []
+    included = ResourceIndex()
+    cursor: str | None = None
+    seen: set[str] = set()
+    for _page in range(client.max_pages):
+        page_params = {
+            **params,
+            "filter[status]": status,
+            "page[size]": min(count - len(slots), TIME_SLOTS_PAGE_MAX),
+        }
+        if cursor is not None:
+            page_params["filter[last]"] = cursor
+        document = client.get(path, page_params, collection=True)
+        page = [r for r in document.resources if r.type == "time_slots"]
+        slots.extend(page)
+        for resource in document.included:
+            included.add(resource)
+        if len(slots) >= count or not page or document.next_url is None:
+            return _document_json(slots[:count], included)
+        cursor = _next_cursor(document.next_url) or page[-1].id
+        if cursor is None or cursor in seen:
+            raise PagingError(f"GET /{path}: the time slot cursor repeats")
+        seen.add(cursor)
+    raise PagingError(f"GET /{path} went past {client.max_pages} pages")
+
+
+def _time_slots_request(
+    product_id: Any, status: str, limit: int, query: Query | None
+) -> tuple[str, str, int, dict[str, Any]]:
+    product_id = check_record_id(product_id, "product id")
+    if status not in TIME_SLOT_STATUSES:
+        raise InvalidQuery(
+            f"unknown time slot status {status!r}; use one of "
+            + ", ".join(TIME_SLOT_STATUSES)
+        )
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= MAX_TIME_SLOTS_LIMIT
+    ):
+        raise InvalidQuery(
+            f"the time slot limit must be a whole number from 1 to "
+            f"{MAX_TIME_SLOTS_LIMIT}, not {limit!r}"
+        )
+    params = query.to_params("time_slots") if query is not None else {}
+    count = _time_slots_window(limit)
+    name = f"time-slots:{product_id}:{status}:{count}"
+    if params:
+        name += f":{_query_key(params)}"
+    return product_id, name, count, params
+
+
+def _product_time_zone(product_id: str) -> str | None:
+    """The zone of the product's venue, else merchant, if one is known."""
+    try:
+        product = get_product(product_id)
+    except OccasionError:
+        return None
+    for place in (product.venue, product.merchant):
+        if place is not None and place.time_zone:
+            return place.time_zone
+    return None
+
+
+def list_time_slots(
+    product_id: str,
+    *,
+    status: str = "bookable",
+    limit: int = DEFAULT_TIME_SLOTS_LIMIT,
+    time_zone: str | None = None,
+    query: Query | None = None,
+) -> list[TimeSlot]:
+    """The next ``limit`` time slots of a product, soonest first.
+
+    ``status`` is ``"bookable"`` (can still be booked) or ``"upcoming"``
+    (sold-out ones too). Start times are in each slot's own time zone, else
+    ``time_zone``, else the zone of the product's venue or merchant. Slots
+    that have started are left out, even from a stale copy.
+
+    Cached for ``OCCASION_TIME_SLOTS_TIMEOUT`` seconds, since spots change
+    with every booking. Raises ``NotFound`` for an unknown product and
+    ``InvalidQuery`` for a bad status or limit.
+    """
+    product_id, name, count, params = _time_slots_request(
+        product_id, status, limit, query
+    )
+    catalogue = get_catalogue()
+    value = catalogue.cached_entry(
+        name,
+        lambda: _fetch_time_slots(catalogue.client, product_id, status, count, params),
+        fresh_for=catalogue.settings.TIME_SLOTS_TIMEOUT,
+    )
+    resources, index = _read_document_json(value)
+    if time_zone is None and any(not r.attributes.get("time_zone") for r in resources):
+        time_zone = _product_time_zone(product_id)
+    now = datetime.fromtimestamp(catalogue.clock(), UTC)
+    slots = [
+        TimeSlot.from_resource(resource, index, default_time_zone=time_zone)
+        for resource in resources
+    ]
+    return [s for s in slots if s.starts_at is not None and s.starts_at > now][:limit]
+
+
+@dataclass(frozen=True)
+class WarmResult:
+    """What :func:`warm_time_slots` fetched, and which products failed."""
+
+    products: int
+    time_slots: int
+    elapsed: float
+    workers: int
+    failed: Mapping[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+
+
+def warm_time_slots(
+    product_ids: Iterable[str],
+    *,
+    status: str = "bookable",
+    limit: int = DEFAULT_TIME_SLOTS_LIMIT,
+    max_workers: int = 4,
+    dry_run: bool = False,
+) -> WarmResult:
+    """Fetch the time slots of many products at once and cache them.
+
+    At most ``max_workers`` requests run at a time (1 to :data:`MAX_WORKERS`),
+    on the one shared session, so connections to Occasion are reused. A
+    product that fails is reported in ``failed`` and leaves its cached slots
+    as they were. With ``dry_run`` the slots are fetched but not stored.
+    """
+    if isinstance(max_workers, bool) or not (
+        isinstance(max_workers, int) and 1 <= max_workers <= MAX_WORKERS
+    ):
+        raise InvalidQuery(
+            f"max_workers must be a whole number from 1 to {MAX_WORKERS}, "
+            f"not {max_workers!r}"
+        )
+    requests_ = [
+        _time_slots_request(product_id, status, limit, None)
+        for product_id in dict.fromkeys(map(str, product_ids))
+    ]
+    started = time.monotonic()
+    client = get_client()
+    alias = app_settings.CACHE_ALIAS
+
+    def warm(product_id: str, name: str, count: int) -> int:
+        value = _fetch_time_slots(client, product_id, status, count, {})
+        if not dry_run:
+            # Django gives each thread its own cache connection.
+            catalogue = Catalogue(client, caches[alias])
+            # fresh_for=0 makes any cached copy due, so cached_entry stores
+            # the value just fetched, under the same lock as a page view.
+            catalogue.cached_entry(name, lambda: value, fresh_for=0)
+        return len(value["resources"])
+
+    workers = max(1, min(max_workers, len(requests_)))
+    counts: dict[str, int] = {}
+    failed: dict[str, str] = {}
+    # requests makes no thread-safety promise for Session, but the one
+    # shared here only sends requests: its urllib3 pool is thread-safe and
+    # the workers never change its settings.
+    with ThreadPoolExecutor(workers, thread_name_prefix="occasion-slots") as pool:
+        futures = {
+            pool.submit(warm, product_id, name, count): product_id
+            for product_id, name, count, _params in requests_
+        }
+        for future in as_completed(futures):
+            product_id = futures[future]
+            try:
+                counts[product_id] = future.result()
+            except OccasionError as exc:
+                logger.warning(
+                    "Occasion time slots of product %s not warmed: %s",
+                    product_id,
+                    exc,
+                )
+                failed[product_id] = str(exc)
+    return WarmResult(
+        products=len(counts),
+        time_slots=sum(counts.values()),
+        elapsed=time.monotonic() - started,
+        workers=workers,
+        failed=dict(sorted(failed.items())),
+        dry_run=dry_run,
+    )
+
+
+# -- questions
+
+
+def get_questions(product_id: str) -> list[Question]:
+    """The questions of a product's order form, with options and field types.
+
+    Cached for ``OCCASION_CACHE_TIMEOUT``; ``NotFound`` for an unknown
+    product.
+    """
+    product_id = check_record_id(product_id, "product id")
+    catalogue = get_catalogue()
+
+    def fetch() -> dict[str, Any]:
+        document = catalogue.client.get(
+            f"products/{product_id}", {"include": QUESTIONS_INCLUDE}
+        )
+        products = [r for r in document.resources if r.type == "products"]
+        if not products:
+            raise NotFound(status=404, path=f"products/{product_id}")
+        # Only the links to the questions are kept, not the product itself.
+        product = replace(products[0], attributes={})
+        return _document_json([product], document.included)
+
+    value = catalogue.cached_entry(
+        f"questions:{product_id}", fetch, fresh_for=catalogue.settings.CACHE_TIMEOUT
+    )
+    resources, index = _read_document_json(value)
+    return Question.list_for(resources[0], index)
+
+
+# -- redeemables and price quotes (never cached)
+
+
+def check_redeemable(product_id: str, code: str) -> RedeemableResult:
+    """What ``code`` is for this product: a coupon, a gift card, or neither.
+
+    Answers ``RedeemableStatus.UNKNOWN`` when Occasion does not know the
+    code (404) and ``UNUSABLE`` when it can no longer be used (409). A
+    malformed code raises ``InvalidQuery`` before any request. Never cached:
+    a gift card's value changes with every use.
+    """
+    product_id = check_record_id(product_id, "product id")
+    code = clean_redeemable_code(code)
+    try:
+        document = get_client().get(
+            f"products/{product_id}/redeemables",
+            {"filter[code]": code},
+            collection=True,
+        )
+    except NotFound:
+        return RedeemableResult(code, RedeemableStatus.UNKNOWN)
+    except Conflict:
+        return RedeemableResult(code, RedeemableStatus.UNUSABLE)
+    for resource in document.resources:
+        if resource.type == "coupons":
+            return RedeemableResult(
+                code, RedeemableStatus.VALID, Coupon.from_resource(resource)
+            )
+        if resource.type == "gift_cards":
+            return RedeemableResult(
+                code, RedeemableStatus.VALID, GiftCard.from_resource(resource)
+            )
+    if document.resources:
+        raise MalformedResponse(
+            f"GET /products/{product_id}/redeemables answered a "
+            f"{document.resources[0].type}, not a coupon or gift card"
+        )
+    return RedeemableResult(code, RedeemableStatus.UNKNOWN)
+
+
+def _check_answers(answers: Mapping[str, Any]) -> dict[str, str]:
+    if len(answers) > MAX_ANSWERS:
+        raise InvalidQuery(f"at most {MAX_ANSWERS} answers can be priced")
+    checked: dict[str, str] = {}
+    for question_id, value in answers.items():
+        question_id = check_record_id(question_id, "question id")
+        text = "" if value is None else str(value)
+        if len(text) > MAX_ANSWER_LENGTH or any(
+            unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in text
+        ):
+            raise InvalidQuery(f"the answer to question {question_id} is not valid")
+        checked[question_id] = text
+    return checked
+
+
+def quote_price(
+    product_id: str,
+    answers: Mapping[str, Any] | None = None,
+    coupon_code: str | None = None,
+) -> PriceQuote:
+    """What one order of the product would cost (``POST /orders/price``).
+
+    ``answers`` maps question ids to answers (for questions with options,
+    the chosen option's id). A ``coupon_code`` is checked first with
+    :func:`check_redeemable`; it is applied only if it is a usable coupon
+    (a gift card pays for an order, it does not discount it), and the
+    outcome is on ``quote.redeemable`` either way.
+
+    The Occasion API notes list the orders endpoints as private, so this is
+    a private call: it needs ``OCCASION_API_SECRET``. Never cached. Raises
+    ``InvalidDocument`` (422) when Occasion rejects the answers.
+    """
+    product_id = check_record_id(product_id, "product id")
+    checked = _check_answers(answers or {})
+    redeemable = check_redeemable(product_id, coupon_code) if coupon_code else None
+    relationships: dict[str, Any] = {
+        "product": {"data": {"type": "products", "id": product_id}}
+    }
+    if checked:
+        relationships["attribute_values"] = {
+            "data": [
+                {
+                    "type": "attribute_values",
+                    "attributes": {"value": value},
+                    "relationships": {
+                        "attribute": {"data": {"type": "attributes", "id": key}}
+                    },
+                }
+                for key, value in checked.items()
+            ]
+        }
+    if redeemable is not None and redeemable.coupon is not None:
+        relationships["coupon"] = {
+            "data": {"type": "coupons", "id": redeemable.coupon.id}
+        }
+    document = get_client().post(
+        "orders/price",
+        {"data": {"type": "orders", "attributes": {}, "relationships": relationships}},
+        private=True,
+    )
+    quote = None
+    if document.resources:
+        quote = PriceQuote.from_resource(document.resources[0], redeemable)
+    if quote is None:
+        raise MalformedResponse("POST /orders/price answered no subtotal and total")
+    return quote

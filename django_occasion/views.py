@@ -38,7 +38,10 @@ class OccasionViewMixin:
         except NotFound as exc:
             raise Http404(str(exc)) from exc
         except InvalidQuery as exc:
-            return HttpResponseBadRequest(str(exc))
+            # The message repeats the visitor's ?status=: never serve it as HTML.
+            return HttpResponseBadRequest(
+                str(exc), content_type="text/plain; charset=utf-8"
+            )
         except OccasionError as exc:
             return self.unavailable(exc)
         return response

@@ -21,7 +21,9 @@ from django_occasion.signals import catalogue_refreshed
 from tests.conftest import FakeOccasion
 
 
-def make_product(number: int, *, status: str = "active", venue: str = "v3Lk0") -> dict:
+def make_product(
+    number: int, *, status: str = "active", venue: str = "v3Lk0"
+) -> dict[str, Any]:
     return {
         "type": "products",
         "id": f"p{number}",
@@ -55,7 +57,9 @@ def titles(products: Any) -> list[str]:
     return [product.title for product in products]
 
 
-def test_list_products_miss_fetches_every_page_then_hits(occasion: FakeOccasion) -> None:
+def test_list_products_miss_fetches_every_page_then_hits(
+    occasion: FakeOccasion,
+) -> None:
     first = services.list_products()
     second = services.list_products()
 
@@ -78,7 +82,9 @@ def test_list_products_resolves_venue_and_merchant(occasion: FakeOccasion) -> No
         "Riverbend Annex",
         "Riverbend Main Studio",
     ]
-    assert {p.merchant.name for p in products if p.merchant} == {"Riverbend Clay Studio"}
+    assert {p.merchant.name for p in products if p.merchant} == {
+        "Riverbend Clay Studio"
+    }
 
 
 @pytest.mark.parametrize(
@@ -493,3 +499,9 @@ def test_cache_alias_setting_is_honoured(
 
     assert services.get_catalogue().cache is caches[second_cache]
     assert caches[second_cache].get(services.get_catalogue().key("current"))
+
+
+def test_list_products_accepts_numeric_venue_ids(occasion: FakeOccasion) -> None:
+    listing = services.list_products(venue=872)
+
+    assert [product.id for product in listing] == ["4411"]

@@ -31,9 +31,13 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel"}
 PRODUCT_LIST_TEMPLATE = "django_occasion/includes/product_list.html"
 
 
-def _listing(status: str | None, venue: str | None, limit: int | None) -> list[Product]:
+def _listing(
+    status: str | None, venue: str | int | None, limit: int | None
+) -> list[Product]:
+    # Venue ids are numbers in some answers, and so in templates: venue=872.
+    venue = None if venue in (None, "") else str(venue)
     try:
-        listing = services.list_products(status=status or None, venue=venue or None)
+        listing = services.list_products(status=status or None, venue=venue)
         return list(listing[:limit] if limit else listing)
     except InvalidQuery:
         raise
@@ -44,7 +48,9 @@ def _listing(status: str | None, venue: str | None, limit: int | None) -> list[P
 
 @register.simple_tag
 def occasion_products(
-    status: str | None = None, venue: str | None = None, limit: int | None = None
+    status: str | None = None,
+    venue: str | int | None = None,
+    limit: int | None = None,
 ) -> list[Product]:
     """``{% occasion_products status="active" limit=6 as products %}``"""
     return _listing(status, venue, limit)
@@ -68,7 +74,7 @@ def occasion_product_list(
     products: list[Product] | None = None,
     *,
     status: str | None = None,
-    venue: str | None = None,
+    venue: str | int | None = None,
     limit: int | None = None,
     template_name: str = PRODUCT_LIST_TEMPLATE,
 ) -> SafeString:

@@ -655,7 +655,8 @@ class Catalogue:
         result = self._publish(products, related, pages, started)
         self._record_outcome(
             ok=True,
-            detail=f"{result.products} products in {result.pages} pages",
+            detail=f"{result.products} products in {result.pages} "
+            + ("page" if result.pages == 1 else "pages"),
             started=started,
         )
         catalogue_refreshed.send(sender=type(self), catalogue=self, result=result)
@@ -1139,6 +1140,33 @@ def get_venue(venue_id: str) -> Venue:
     return Venue.from_resource(resources[0], index)
 
 
+def venue_of(product: Product) -> Venue | None:
+    """The product's venue with its country and state.
+
+    Falls back to the listing's copy of the venue (without them) when
+    Occasion cannot answer, so a page can always show the venue's name.
+    """
+    if product.venue is None:
+        return None
+    try:
+        return get_venue(product.venue.id)
+    except OccasionError as exc:
+        logger.warning("Occasion venue %s unavailable: %s", product.venue.id, exc)
+        return product.venue
+
+
+def merchant_of(product: Product) -> Merchant | None:
+    """The product's merchant with currency and business type, like
+    :func:`venue_of` falling back to the listing's copy."""
+    if product.merchant is None:
+        return None
+    try:
+        return get_merchant(product.merchant.id)
+    except OccasionError as exc:
+        logger.warning("Occasion merchant %s unavailable: %s", product.merchant.id, exc)
+        return product.merchant
+
+
 # -- time slots
 
 
@@ -1358,6 +1386,19 @@ def warm_time_slots(
         failed=dict(sorted(failed.items())),
         dry_run=dry_run,
     )
+
+
+def cached_product_ids(status: str | None = "active") -> list[str]:
+    """The ids of the published listing's products, without asking Occasion.
+
+    What ``occasion_refresh --time-slots`` warms; empty if nothing is cached.
+    """
+    catalogue = get_catalogue()
+    manifest = catalogue.manifest_or_none()
+    if manifest is None:
+        return []
+    listing = ProductListing(catalogue, manifest, filter_key(status=status))
+    return [product.id for product in listing]
 
 
 # -- questions

@@ -19,11 +19,13 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="example-site-only-not-for-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
+# "example" comes first so that its django_occasion/base.html, which puts
+# the app's pages in the site's layout, wins over the app's own.
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.staticfiles",
-    "django_occasion",
     "example",
+    "django_occasion",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -11,6 +11,7 @@ the demo catalogue, tests and users' own fakes mount an adapter on it
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -333,13 +334,23 @@ class OccasionClient:
         )
         return self._read(method, path, response)
 
+    def _excerpt(self, text: str) -> str:
+        # Proxies and debug pages may echo the request's headers back: mask
+        # the secret, and the Authorization value that carries it, before
+        # the excerpt reaches a message or a log.
+        if self._secret:
+            credentials = f"{self._login}:{self._secret}".encode()
+            for value in (base64.b64encode(credentials).decode(), self._secret):
+                text = text.replace(value, "[masked]")
+        return _excerpt(text)
+
     def _read(self, method: str, path: str, response: requests.Response) -> Document:
         status = response.status_code
         try:
             payload = response.json()
         except ValueError:
             payload = None
-            body_excerpt = _excerpt(response.text)
+            body_excerpt = self._excerpt(response.text)
         else:
             body_excerpt = ""
         if status >= 400:
@@ -356,7 +367,7 @@ class OccasionClient:
             raise MalformedResponse(
                 f"{method} {path} answered {status}: {exc.args[0]}",
                 status=status,
-                excerpt=_excerpt(response.text),
+                excerpt=self._excerpt(response.text),
             ) from exc
 
     def _error(

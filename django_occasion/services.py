@@ -1048,7 +1048,10 @@ def _without(resource: Resource, names: frozenset[str]) -> Resource:
 def _collection_params(
     resource_type: str, include: str, query: Query | None
 ) -> dict[str, Any]:
-    params: dict[str, Any] = {"include": include}
+    params: dict[str, Any] = {
+        "include": include,
+        "page[size]": app_settings.API_PAGE_SIZE,
+    }
     if query is not None:
         params = merge_params(params, query.to_params(resource_type))
     return params
@@ -1179,9 +1182,7 @@ def _time_slots_window(limit: int) -> int:
     return math.ceil(limit / TIME_SLOTS_PAGE_MAX) * TIME_SLOTS_PAGE_MAX
 
 
-def _next_cursor(link: str | None) -> str | None:
-    if link is None:
-        return None
+def _next_cursor(link: str) -> str | None:
     values = parse_qs(urlsplit(link).query).get("filter[last]")
     return values[0] if values else None
 
@@ -1338,7 +1339,7 @@ def warm_time_slots(
             f"max_workers must be a whole number from 1 to {MAX_WORKERS}, "
             f"not {max_workers!r}"
         )
-    requests_ = [
+    wanted = [
         _time_slots_request(product_id, status, limit, None)
         for product_id in dict.fromkeys(map(str, product_ids))
     ]
@@ -1356,7 +1357,7 @@ def warm_time_slots(
             catalogue.cached_entry(name, lambda: value, fresh_for=0)
         return len(value["resources"])
 
-    workers = max(1, min(max_workers, len(requests_)))
+    workers = max(1, min(max_workers, len(wanted)))
     counts: dict[str, int] = {}
     failed: dict[str, str] = {}
     # requests makes no thread-safety promise for Session, but the one
@@ -1365,7 +1366,7 @@ def warm_time_slots(
     with ThreadPoolExecutor(workers, thread_name_prefix="occasion-slots") as pool:
         futures = {
             pool.submit(warm, product_id, name, count): product_id
-            for product_id, name, count, _params in requests_
+            for product_id, name, count, _params in wanted
         }
         for future in as_completed(futures):
             product_id = futures[future]

@@ -7,12 +7,13 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.response import TemplateResponse
-from django.views.generic import ListView, TemplateView
+from django.views.generic import FormView, ListView, TemplateView
 
 from . import services
 from .conf import app_settings
-from .domain import Product
-from .exceptions import InvalidQuery, NotFound, OccasionError
+from .domain import Merchant, Product, Question, TimeSlot, Venue
+from .exceptions import InvalidDocument, InvalidQuery, NotFound, OccasionError
+from .forms import PriceQuoteForm
 
 logger = logging.getLogger(__name__)
 
@@ -119,12 +120,157 @@ class ProductDetailMixin:
         return services.get_product(self.kwargs[self.product_url_kwarg])
 
 
-class ProductDetailView(OccasionViewMixin, ProductDetailMixin, TemplateView):
-    """One product. Context: ``product``."""
+class ProductBookingMixin:
+    """What a product page shows beside the product itself.
+
+    The venue (with country and state), the merchant (with currency) and the
+    next ``time_slots_limit`` time slots of ``time_slots_status``. None of it
+    can break the page: the venue and merchant fall back to the listing's
+    copies, and time slots that cannot be fetched become an empty list with
+    ``time_slots_unavailable`` set.
+    """
+
+    time_slots_limit = 5
+    time_slots_status = "bookable"
+
+    def get_venue(self, product: Product) -> Venue | None:
+        return services.venue_of(product)
+
+    def get_merchant(self, product: Product) -> Merchant | None:
+        return services.merchant_of(product)
+
+    def get_time_slots(
+        self, product: Product, time_zone: str | None = None
+    ) -> list[TimeSlot] | None:
+        """The product's next time slots; ``None`` if Occasion cannot say."""
+        if not product.is_bookable and self.time_slots_status == "bookable":
+            return []
+        try:
+            return services.list_time_slots(
+                product.id,
+                status=self.time_slots_status,
+                limit=self.time_slots_limit,
+                time_zone=time_zone,
+            )
+        except OccasionError as exc:
+            logger.warning(
+                "Occasion time slots of product %s unavailable: %s", product.id, exc
+            )
+            return None
+
+    def get_booking_context(self, product: Product) -> dict[str, Any]:
+        venue = self.get_venue(product)
+        merchant = self.get_merchant(product)
+        time_zone = (venue and venue.time_zone) or (merchant and merchant.time_zone)
+        time_slots = self.get_time_slots(product, time_zone or None)
+        return {
+            "venue": venue,
+            "merchant": merchant,
+            "time_slots": time_slots or [],
+            "time_slots_unavailable": time_slots is None,
+        }
+
+
+class ProductDetailView(
+    OccasionViewMixin, ProductDetailMixin, ProductBookingMixin, TemplateView
+):
+    """One product.
+
+    Context: ``product``, ``venue``, ``merchant``, ``time_slots`` (the next
+    bookable :class:`~django_occasion.domain.TimeSlot` objects) and
+    ``time_slots_unavailable``.
+    """
 
     template_name = "django_occasion/product_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["product"] = self.get_object()
+        product = self.get_object()
+        context["product"] = product
+        context.update(self.get_booking_context(product))
         return context
+
+
+class PriceQuoteView(OccasionViewMixin, ProductDetailMixin, FormView):  # type: ignore[type-arg]
+    """Prices one order of a product: its questions and an optional code.
+
+    GET shows the form; POST checks the coupon or gift card code and asks
+    Occasion for a price (never cached). Answers ``400`` with the form's
+    errors for bad input (a malformed code, answers Occasion rejects),
+    ``409`` for a product that takes no bookings and ``503`` when Occasion
+    cannot price the order. Context: ``product``, ``merchant``, ``form``,
+    ``quote`` (a :class:`~django_occasion.domain.PriceQuote`), ``redeemable``
+    (the code's :class:`~django_occasion.domain.RedeemableResult`),
+    ``questions_unavailable``, ``quote_unavailable`` and ``not_bookable``.
+    """
+
+    template_name = "django_occasion/price_quote.html"
+    form_class = PriceQuoteForm
+    invalid_status = 400
+    _product: Product | None = None
+    _questions: list[Question] | None = None
+
+    def get_object(self) -> Product:
+        if self._product is None:
+            self._product = super().get_object()
+        return self._product
+
+    def get_questions(self) -> list[Question] | None:
+        """The product's questions; ``None`` if Occasion cannot say."""
+        if self._questions is None:
+            product = self.get_object()  # an unknown product is a 404
+            try:
+                self._questions = services.get_questions(product.id)
+            except OccasionError as exc:
+                logger.warning(
+                    "Occasion questions of %s unavailable: %s", self.request.path, exc
+                )
+                return None
+        return self._questions
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["questions"] = self.get_questions() or []
+        return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        product = self.get_object()
+        kwargs.setdefault("quote", None)
+        kwargs.setdefault("redeemable", None)
+        kwargs.setdefault("quote_unavailable", False)
+        kwargs.setdefault("not_bookable", not product.is_bookable)
+        context = super().get_context_data(**kwargs)
+        context["product"] = product
+        context["merchant"] = services.merchant_of(product)
+        context["questions_unavailable"] = self.get_questions() is None
+        return context
+
+    def form_invalid(self, form: PriceQuoteForm) -> HttpResponse:  # type: ignore[override]
+        return self.render_to_response(
+            self.get_context_data(form=form), status=self.invalid_status
+        )
+
+    def form_valid(self, form: PriceQuoteForm) -> HttpResponse:  # type: ignore[override]
+        product = self.get_object()
+        if not product.is_bookable:
+            return self.render_to_response(self.get_context_data(form=form), status=409)
+        try:
+            quote = services.quote_price(
+                product.id, form.answers, form.cleaned_data["coupon_code"] or None
+            )
+        except InvalidDocument as exc:
+            for messages in exc.field_errors.values():
+                for message in messages:
+                    form.add_error(None, message)
+            return self.form_invalid(form)
+        except InvalidQuery as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        except OccasionError as exc:
+            logger.warning("Occasion could not price %s: %s", self.request.path, exc)
+            return self.render_to_response(
+                self.get_context_data(form=form, quote_unavailable=True), status=503
+            )
+        return self.render_to_response(
+            self.get_context_data(form=form, quote=quote, redeemable=quote.redeemable)
+        )

@@ -10,6 +10,8 @@ import pytest
 import responses
 from django.core.cache import caches
 
+pytest_plugins = ["tests.servers"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 API_URL = "https://occasion.test/api/v1"
 

@@ -7,15 +7,25 @@ down and nothing is cached it logs a warning and renders its empty state.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import nh3
 from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import ngettext
 
 from .. import services
-from ..domain import Product
+from ..domain import (
+    Merchant,
+    Product,
+    Question,
+    RedeemableResult,
+    RedeemableStatus,
+    TimeSlot,
+    Venue,
+)
 from ..exceptions import InvalidQuery, NotFound, OccasionError
 
 logger = logging.getLogger(__name__)
@@ -106,3 +116,111 @@ def occasion_html(value: str | None) -> SafeString:
             link_rel="noopener noreferrer nofollow",
         )
     )
+
+
+# -- time slots, venues, merchants, questions and codes -------------------------
+
+
+def _product(product: Product | str | int | None) -> Product | None:
+    """``product`` itself, or the product with that id; ``None`` if unknown."""
+    if isinstance(product, Product):
+        return product
+    if product is None or product == "":
+        return None
+    try:
+        return services.get_product(str(product))
+    except OccasionError as exc:
+        logger.warning("Occasion product %s unavailable: %s", product, exc)
+        return None
+
+
+@register.simple_tag
+def occasion_time_slots(
+    product: Product | str | int, limit: int = 5, status: str = "bookable"
+) -> list[TimeSlot]:
+    """``{% occasion_time_slots product limit=5 as slots %}``
+
+    The product's next bookable (or, with ``status="upcoming"``, also sold
+    out) time slots; ``product`` is a product or its id. Empty when Occasion
+    cannot say. A bad ``status`` or ``limit`` is an error in the template.
+    """
+    time_zone = None
+    if isinstance(product, Product):
+        place = product.venue or product.merchant
+        time_zone = place.time_zone if place else None
+        product = product.id
+    try:
+        return services.list_time_slots(
+            str(product), status=status, limit=limit, time_zone=time_zone
+        )
+    except InvalidQuery:
+        raise
+    except OccasionError as exc:
+        logger.warning("Occasion time slots of %s unavailable: %s", product, exc)
+        return []
+
+
+@register.simple_tag
+def occasion_venue(product: Product | str | int) -> Venue | None:
+    """``{% occasion_venue product as venue %}``: with country and state."""
+    found = _product(product)
+    return services.venue_of(found) if found else None
+
+
+@register.simple_tag
+def occasion_merchant(product: Product | str | int) -> Merchant | None:
+    """``{% occasion_merchant product as merchant %}``: with its currency."""
+    found = _product(product)
+    return services.merchant_of(found) if found else None
+
+
+@register.simple_tag
+def occasion_questions(product: Product | str | int) -> list[Question]:
+    """``{% occasion_questions product as questions %}``; empty if unknown."""
+    product_id = product.id if isinstance(product, Product) else str(product)
+    try:
+        return services.get_questions(product_id)
+    except OccasionError as exc:
+        logger.warning("Occasion questions of %s unavailable: %s", product_id, exc)
+        return []
+
+
+@register.simple_tag
+def occasion_redeemable(
+    product: Product | str | int, code: str | None
+) -> RedeemableResult | None:
+    """``{% occasion_redeemable product code as result %}``
+
+    What a coupon or gift card code is worth for this product: a result
+    whose ``status`` is ``valid``, ``unknown``, ``unusable`` or (for a
+    malformed code, which costs no request) ``invalid``. ``None`` for an
+    empty code or when Occasion cannot say.
+    """
+    if not code:
+        return None
+    try:
+        code = services.clean_redeemable_code(code)
+    except InvalidQuery:
+        return RedeemableResult(str(code)[:64], RedeemableStatus.INVALID)
+    product_id = product.id if isinstance(product, Product) else str(product)
+    try:
+        return services.check_redeemable(product_id, code)
+    except OccasionError as exc:
+        logger.warning("Occasion could not check a code for %s: %s", product_id, exc)
+        return None
+
+
+@register.filter
+def occasion_duration(value: timedelta | None) -> str:
+    """A time slot's duration in words: "2 hours", "1 hour 30 minutes"."""
+    if not isinstance(value, timedelta):
+        return ""
+    hours, minutes = divmod(round(value.total_seconds() / 60), 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+    if minutes or not hours:
+        parts.append(
+            ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+        )
+    return " ".join(parts)

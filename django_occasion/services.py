@@ -87,10 +87,14 @@ from .exceptions import (
     Conflict,
     InvalidQuery,
     MalformedResponse,
+    NetworkError,
+    NotAuthorized,
     NotFound,
     OccasionError,
     PagingError,
+    RateLimited,
     UpstreamBackoff,
+    UpstreamUnavailable,
 )
 from .jsonapi import Resource, ResourceIndex, parse_resource
 from .query import Query, merge_params
@@ -109,6 +113,12 @@ LISTING_INCLUDE = "merchant,venue"
 PRIVATE_PRODUCT_ATTRIBUTES = frozenset({"email_subject", "from_name", "from_email"})
 LOCK_POLL_INTERVAL = 0.05
 CULLING_BACKENDS = (LocMemCache, FileBasedCache, DatabaseCache)
+#: Ids of records put into URL paths: nothing that could climb out of the
+#: path ("..") or start a query string.
+RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Failures that say Occasion as a whole is unreachable or refusing us, not
+# that one record is wrong: every entry then backs off, not just the one.
+OUTAGE_ERRORS = (NetworkError, UpstreamUnavailable, RateLimited, NotAuthorized)
 
 T = TypeVar("T")
 
@@ -465,9 +475,18 @@ class Catalogue:
             )
             if products:
                 return products[0]
-        return self._single_product(product_id)
+            return self._single_product(product_id)
+        # The listing holds every public product: an id it lacks is unknown.
+        # Asking Occasion (and caching its answer) for each such id would let
+        # anyone fill the cache and the request quota with made-up ids.
+        raise NotFound(f"no product has id {product_id!r}", status=404, path="products")
 
     def _single_product(self, product_id: str) -> Product:
+        if not RECORD_ID.fullmatch(product_id):
+            # It goes into a URL path: ".." or "?" must never reach the API.
+            raise NotFound(
+                f"{product_id[:80]!r} is not a product id", status=404, path="products"
+            )
         entry = self.cached_entry(
             f"product-detail:{safe_key_part(product_id)}",
             lambda: self._fetch_single_product(product_id),
@@ -514,7 +533,10 @@ class Catalogue:
             try:
                 entry = {"fetched_at": self.clock(), "value": fetch()}
             except NotFound as exc:
+                # Kept only while fresh: an unknown id is no data to protect.
                 entry = {"fetched_at": self.clock(), "not_found": str(exc)}
+                self.cache.set(key, entry, fresh_for)
+                return entry
             self.cache.set(key, entry, self._entry_timeout(fresh_for))
             return entry
 
@@ -559,14 +581,21 @@ class Catalogue:
         or, with nothing to serve, wait for the winner's result.
         """
         failure_key = self.key("failure", name)
-        failure = self.cache.get(failure_key)
-        if failure is not None:
+        outage_key = self.key("outage")
+        failures = self.cache.get_many([failure_key, outage_key])
+        if failures:
             if stale is not None:
                 logger.debug("Occasion %s: backing off, serving stale data", name)
                 return stale
+            if failure_key in failures:
+                what = f"Occasion failed for {name} moments ago"
+                failure = failures[failure_key]
+            else:
+                what = f"Occasion is failing, so {name} was not asked for"
+                failure = failures[outage_key]
             raise UpstreamBackoff(
-                f"Occasion failed for {name} moments ago ({failure}); "
-                f"not asking again for {self.settings.FAILURE_BACKOFF} seconds"
+                f"{what} ({failure}); not asking again for "
+                f"{self.settings.FAILURE_BACKOFF} seconds"
             )
         lock_key = self.key("lock", name)
         token = secrets.token_hex(8)
@@ -577,7 +606,10 @@ class Catalogue:
         try:
             value = fetch()
         except OccasionError as exc:
-            self.cache.set(failure_key, str(exc)[:300], self.settings.FAILURE_BACKOFF)
+            marks = {failure_key: str(exc)[:300]}
+            if isinstance(exc, OUTAGE_ERRORS):
+                marks[outage_key] = marks[failure_key]
+            self.cache.set_many(marks, self.settings.FAILURE_BACKOFF)
             if stale is None:
                 logger.warning(
                     "Occasion %s failed and nothing is cached: %s", name, exc
@@ -588,7 +620,8 @@ class Catalogue:
         finally:
             if self.cache.get(lock_key) == token:
                 self.cache.delete(lock_key)
-        self.cache.delete(failure_key)
+        if failures:
+            self.cache.delete_many([failure_key, outage_key])
         return value
 
     def _wait_for(
@@ -971,9 +1004,6 @@ VENUE_INCLUDE = "country,state"
 QUESTIONS_INCLUDE = "attributes,attributes.attribute_options,attributes.field_type"
 # A public call leaves these out; they must not reach the cache regardless.
 PRIVATE_VENUE_ATTRIBUTES = frozenset({"capacity", "public"})
-#: Ids of records put into URL paths: nothing that could climb out of the
-#: path ("..") or start a query string.
-RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: Coupon and gift card codes: letters, digits and - _ . (as in "GIFT-7Q2-KL9").
 REDEEMABLE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MAX_ANSWERS = 100

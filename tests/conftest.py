@@ -36,7 +36,7 @@ def fixture_text(name: str) -> str:
 
 
 class FakeOccasion:
-    """The product listing of the fixtures, served through ``responses``.
+    """The fixtures' products, venue, merchant and time slots via ``responses``.
 
     ``products`` pages can be replaced per test; ``fail_with`` makes every
     request answer that status; ``calls`` counts listing requests.
@@ -50,14 +50,47 @@ class FakeOccasion:
         ]
         self.fail_with: int | None = None
         self.listing_calls = 0
-        mock.add_callback(
-            responses.GET, f"{API_URL}/products", callback=self._listing
-        )
+        mock.add_callback(responses.GET, f"{API_URL}/products", callback=self._listing)
         mock.add_callback(
             responses.GET,
             re.compile(rf"{re.escape(API_URL)}/products/[^/?]+(\?.*)?$"),
             callback=self._detail,
         )
+        mock.add_callback(
+            responses.GET,
+            re.compile(rf"{re.escape(API_URL)}/venues/[^/?]+(\?.*)?$"),
+            callback=self._venue,
+        )
+        mock.add_callback(
+            responses.GET,
+            re.compile(rf"{re.escape(API_URL)}/merchants(\?.*)?$"),
+            callback=self._merchants,
+        )
+        mock.add_callback(
+            responses.GET,
+            re.compile(rf"{re.escape(API_URL)}/products/[^/?]+/time_slots(\?.*)?$"),
+            callback=self._time_slots,
+        )
+
+    def _venue(self, request: Any) -> tuple[int, dict[str, str], str]:
+        failure = self._failure()
+        if failure:
+            return failure
+        venue_id = request.path_url.split("?")[0].rsplit("/", 1)[-1]
+        if venue_id != "v3Lk0":
+            return 404, {}, fixture_text("error-404.json")
+        return 200, {}, fixture_text("venue-with-location.json")
+
+    def _merchants(self, request: Any) -> tuple[int, dict[str, str], str]:
+        return self._failure() or (200, {}, fixture_text("merchants.json"))
+
+    def _time_slots(self, request: Any) -> tuple[int, dict[str, str], str]:
+        failure = self._failure()
+        if failure:
+            return failure
+        page = json.loads(fixture_text("time-slots-page.json"))
+        page["links"] = {}
+        return 200, {}, json.dumps(page)
 
     def _failure(self) -> tuple[int, dict[str, str], str] | None:
         if self.fail_with is None:
@@ -81,8 +114,12 @@ class FakeOccasion:
         for page in self.pages:
             for item in page["data"]:
                 if str(item["id"]) == product_id:
-                    return 200, {}, json.dumps(
-                        {"data": item, "included": page.get("included", [])}
+                    return (
+                        200,
+                        {},
+                        json.dumps(
+                            {"data": item, "included": page.get("included", [])}
+                        ),
                     )
         return 404, {}, fixture_text("error-404.json")
 

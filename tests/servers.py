@@ -251,6 +251,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 drops connections when many clients (or a
+    # broken lock) make requests at once; a dropped SYN is retried only
+    # after a second, past the suite's connect timeout.
+    request_queue_size = 128
     api: FakeAPI
 
 
@@ -326,12 +330,14 @@ class FakeAPI:
             self._scripts[path].extend(answers)
 
     def count(self, path: str, method: str | None = None) -> int:
+        """How many requests ``path`` received (by ``method``, if given)."""
         with self._lock:
-            return sum(
-                n
-                for (m, p), n in self._counts.items()
-                if p == path and method in (None, m)
-            )
+            return self._count(path, method)
+
+    def _count(self, path: str, method: str | None = None) -> int:
+        return sum(
+            n for (m, p), n in self._counts.items() if p == path and method in (None, m)
+        )
 
     @property
     def requests(self) -> list[Request]:
@@ -341,11 +347,7 @@ class FakeAPI:
     def wait_for(self, path: str, count: int = 1, timeout: float = 5.0) -> bool:
         """Wait until ``path`` has received ``count`` requests."""
         with self._lock:
-            return self._lock.wait_for(
-                lambda: sum(n for (_, p), n in self._counts.items() if p == path)
-                >= count,
-                timeout,
-            )
+            return self._lock.wait_for(lambda: self._count(path) >= count, timeout)
 
     # -- serving
 

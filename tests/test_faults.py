@@ -32,7 +32,7 @@ from django_occasion.exceptions import (
     UpstreamUnavailable,
 )
 from tests.conftest import load_fixture
-from tests.servers import DEFAULT, Answer, FakeAPI
+from tests.servers import DEFAULT, Answer, FakeAPI, Request
 
 FIXTURE_IDS = ["p7Kd2x", "p9Rt4b", "4411", "p2Wm8c"]
 SECRET = settings.OCCASION_API_SECRET
@@ -368,19 +368,15 @@ def test_hang_gives_up_when_the_retry_budget_is_spent(api: FakeAPI) -> None:
     assert api.count("products") == 2
 
 
-def echo_authorization(request: Any) -> str:
-    # Some proxies and debug pages echo the request headers back.
-    return (
-        "<html><body>Service Unavailable. Authorization: "
-        f"{request.headers.get('Authorization')}</body></html>"
-    )
-
-
 @pytest.mark.parametrize(
     ("answer", "error"),
     [
         pytest.param(UNAVAILABLE, UpstreamUnavailable, id="503"),
-        pytest.param(Answer(429, {"Retry-After": "1"}), RateLimited, id="429"),
+        pytest.param(
+            Answer(429, load_fixture("error-429.json"), {"Retry-After": "1"}),
+            RateLimited,
+            id="429",
+        ),
         pytest.param(RESET, NetworkError, id="connection-reset"),
         pytest.param(HANG, UpstreamTimeout, id="hang"),
     ],
@@ -404,6 +400,14 @@ def test_post_is_never_retried(
 
     assert api.count("orders/price", method="POST") == 1
     assert_no_credentials(info.value, caplog)
+
+
+def echo_authorization(request: Request) -> str:
+    # Some proxies and debug pages echo the request's headers back.
+    return (
+        "<html><body>Service Unavailable. Authorization: "
+        f"{request.headers.get('Authorization')}</body></html>"
+    )
 
 
 def test_error_page_echoing_the_credentials_is_masked_in_the_error(

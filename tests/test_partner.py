@@ -68,7 +68,8 @@ def test_collection_reads_name_the_merchant_on_every_page(
 
 
 def test_reads_of_one_record_are_not_scoped(partner: FakeBooking) -> None:
-    partner.fail["products"] = 503  # no listing: the product is read alone
+    # No listing (a refusal that is not an outage): the product is read alone.
+    partner.fail["products"] = 400
 
     services.get_product("p7Kd2x")
     services.get_venue("v3Lk0")

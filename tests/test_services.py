@@ -310,7 +310,8 @@ def test_back_off_ends_after_its_window(
     with pytest.raises(UpstreamBackoff):
         catalogue.listing()
     assert occasion.listing_calls == 1
-    cache.delete(catalogue.key("failure", "listing"))  # the window has passed
+    # The window has passed: both the entry's and the API-wide marks expire.
+    cache.delete_many([catalogue.key("failure", "listing"), catalogue.key("outage")])
     occasion.fail_with = None
 
     listing = catalogue.listing()
@@ -346,31 +347,58 @@ def test_get_product_reads_the_listing_without_a_request(
     assert product.venue is not None and product.venue.name == "Riverbend Annex"
 
 
-def test_get_product_outside_the_listing_is_fetched_and_cached(
+def test_get_product_missing_from_the_listing_is_not_found_without_a_request(
     occasion: FakeOccasion,
 ) -> None:
     services.refresh_catalogue()
-    extra = make_product(99)
-    occasion.pages[0]["data"].append(extra)  # created after the refresh
+    occasion.pages[0]["data"].append(make_product(99))  # created after the refresh
+    calls = len(occasion.mock.calls)
 
-    first = services.get_product("p99")
+    with pytest.raises(NotFound, match="no product has id 'p99'"):
+        services.get_product("p99")
+
+    assert len(occasion.mock.calls) == calls
+
+
+def test_get_product_without_a_listing_is_fetched_alone_and_cached(
+    occasion: FakeOccasion,
+) -> None:
+    occasion.pages[1] = {"not": "json:api"}  # the listing cannot be read
+
+    first = services.get_product("p7Kd2x")
     occasion.fail_with = 503
-    second = services.get_product("p99")
+    second = services.get_product("p7Kd2x")
 
     assert first == second
-    assert first.title == "Product 99"
+    assert first.title == "Wheel Throwing for Beginners"
 
 
-def test_get_product_unknown_id_is_not_found_and_remembered(
+@pytest.mark.parametrize("product_id", ["..", "a/b", "p1?x=1", "id with space"])
+def test_get_product_odd_id_never_reaches_a_url(
+    occasion: FakeOccasion, product_id: str
+) -> None:
+    occasion.pages[1] = {"not": "json:api"}
+
+    with pytest.raises(NotFound, match="is not a product id"):
+        services.get_product(product_id)
+
+    assert [c.request.path_url for c in occasion.mock.calls] == [
+        "/api/v1/products?include=merchant%2Cvenue&page%5Bsize%5D=100",
+        "/api/v1/products?include=merchant%2Cvenue&page%5Bnumber%5D=2&page%5Bsize%5D=3",
+    ]
+
+
+def test_outage_backs_off_every_entry_not_just_the_failed_one(
     occasion: FakeOccasion,
 ) -> None:
-    services.refresh_catalogue()
-
-    with pytest.raises(NotFound):
-        services.get_product("zz999")
     occasion.fail_with = 503
-    with pytest.raises(NotFound):
-        services.get_product("zz999")
+    with pytest.raises(UpstreamUnavailable):
+        services.list_products()
+
+    with pytest.raises(UpstreamBackoff):
+        services.get_product("p7Kd2x")
+
+    assert len(occasion.mock.calls) == 1
 
 
 def test_get_product_with_nothing_cached_and_upstream_down_raises(
@@ -378,8 +406,10 @@ def test_get_product_with_nothing_cached_and_upstream_down_raises(
 ) -> None:
     occasion.fail_with = 503
 
-    with pytest.raises(UpstreamUnavailable):
+    with pytest.raises(UpstreamBackoff, match="answered 503"):
         services.get_product("p7Kd2x")
+
+    assert len(occasion.mock.calls) == 1
 
 
 def test_private_attributes_never_reach_the_cache(occasion: FakeOccasion) -> None:

@@ -355,8 +355,9 @@ def test_tags_upstream_down_nothing_cached_render_empty_state(
         (
             "django_occasion.templatetags.occasion",
             logging.WARNING,
-            "Occasion product p7Kd2x unavailable: "
-            f"GET /api/v1/products/p7Kd2x answered {status}: Simulated.",
+            "Occasion product p7Kd2x unavailable: Occasion is failing, so "
+            f"product-detail:p7Kd2x was not asked for ({reason}); "
+            "not asking again for 30 seconds",
         ),
         (
             "django_occasion.templatetags.occasion",

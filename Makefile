@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python example_project/manage.py
 help:
 	@echo "make demo   - run the example site on the demo catalogue (PORT=$(PORT))"
 	@echo "make test   - run the whole test suite"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff check, format check and mypy --strict"
 	@echo "make bench  - run the benchmarks"
 
 $(BIN)/python:
@@ -48,6 +48,7 @@ test: install servers
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy django_occasion
 
 bench: install servers
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -79,9 +79,9 @@ class BudgetedRetry(Retry):
     def new(self, **kwargs: Any) -> BudgetedRetry:
         kwargs.setdefault("budget", self.budget)
         kwargs.setdefault("deadline", self.deadline)
-        return super().new(**kwargs)  # type: ignore[return-value]
+        return super().new(**kwargs)
 
-    def increment(  # type: ignore[override]
+    def increment(
         self,
         method: str | None = None,
         url: str | None = None,
@@ -90,7 +90,7 @@ class BudgetedRetry(Retry):
         _pool: Any = None,
         _stacktrace: Any = None,
     ) -> BudgetedRetry:
-        retry: BudgetedRetry = super().increment(  # type: ignore[assignment]
+        retry: BudgetedRetry = super().increment(
             method, url, response, error, _pool, _stacktrace
         )
         now = time.monotonic()

@@ -63,7 +63,7 @@ class Resource:
                 relationships[name] = {"data": None}
             elif not linkage or isinstance(linkage[0], tuple):  # to-many
                 relationships[name] = {
-                    "data": [{"type": t, "id": i} for t, i in linkage]  # type: ignore[misc]
+                    "data": [{"type": t, "id": i} for t, i in linkage]
                 }
             else:
                 relationships[name] = {"data": {"type": linkage[0], "id": linkage[1]}}
@@ -129,14 +129,14 @@ class ResourceIndex:
         linkage = resource.relationships.get(name)
         if not linkage or isinstance(linkage[0], tuple):
             return None
-        return self._by_identifier.get(linkage)  # type: ignore[arg-type]
+        return self._by_identifier.get(linkage)
 
     def related_many(self, resource: Resource, name: str) -> list[Resource]:
         """The known resources of a to-many relationship, in its order."""
         linkage = resource.relationships.get(name)
         if not linkage or not isinstance(linkage[0], tuple):
             return []
-        found = (self._by_identifier.get(ident) for ident in linkage)  # type: ignore[arg-type]
+        found = (self._by_identifier.get(ident) for ident in linkage)
         return [resource for resource in found if resource is not None]
 
 

@@ -89,7 +89,8 @@ class ProductListMixin:
         return services.list_products(**self.get_filters())
 
 
-class ProductListView(OccasionViewMixin, ProductListMixin, ListView):  # type: ignore[type-arg]
+# ListView is typed for querysets of models; this one pages API products.
+class ProductListView(OccasionViewMixin, ProductListMixin, ListView):  # type: ignore[type-arg,misc]
     """A paginated list of products (``?page=N``).
 
     Context: ``products`` (this page's :class:`~django_occasion.domain.Product`
@@ -245,12 +246,12 @@ class PriceQuoteView(OccasionViewMixin, ProductDetailMixin, FormView):  # type: 
         context["questions_unavailable"] = self.get_questions() is None
         return context
 
-    def form_invalid(self, form: PriceQuoteForm) -> HttpResponse:  # type: ignore[override]
+    def form_invalid(self, form: PriceQuoteForm) -> HttpResponse:
         return self.render_to_response(
             self.get_context_data(form=form), status=self.invalid_status
         )
 
-    def form_valid(self, form: PriceQuoteForm) -> HttpResponse:  # type: ignore[override]
+    def form_valid(self, form: PriceQuoteForm) -> HttpResponse:
         product = self.get_object()
         if not product.is_bookable:
             return self.render_to_response(self.get_context_data(form=form), status=409)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import BaseCache, caches, close_caches
+from django.core.cache import BaseCache, caches
 from django.core.management import call_command
 from django.db import connections
 from django.test import override_settings
@@ -25,7 +25,7 @@ from django_occasion.exceptions import (
     UpstreamUnavailable,
 )
 from django_occasion.services import Catalogue, Manifest
-from tests.servers import DEFAULT, Answer, FakeAPI
+from tests.servers import DEFAULT, Answer, FakeAPI, close_caches
 
 FIXTURE_IDS = ["p7Kd2x", "p9Rt4b", "4411", "p2Wm8c"]
 LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
@@ -172,6 +172,7 @@ def backend(cache_config: dict[str, Any], fake_api: FakeAPI) -> Iterator[BaseCac
         cache.clear()
         yield cache
         cache.clear()
+        close_caches()
 
 
 @pytest.fixture

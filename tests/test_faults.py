@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -244,7 +245,7 @@ def test_failed_refresh_raises_and_keeps_the_cached_listing(
         override_settings(
             OCCASION_MAX_RETRIES=fault.retries, OCCASION_RETRY_BUDGET=fault.budget
         ),
-        pytest.raises(fault.error, match=fault.says.replace("(", r"\(")) as info,
+        pytest.raises(fault.error, match=re.escape(fault.says)) as info,
     ):
         services.refresh_catalogue()
 

@@ -17,11 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.core.cache import caches, close_caches
+from django.core.cache import caches
 from django.test import override_settings
 
 from django_occasion import services
-from tests.servers import FakeAPI, Service
+from tests.servers import FakeAPI, Service, close_caches
 
 pytestmark = pytest.mark.redis
 
@@ -64,6 +64,7 @@ def test_processes_fetch_a_cold_listing_once(
     fake_api.latency = LATENCY
     with override_settings(CACHES=redis_caches(redis_server.location)):
         caches["default"].clear()
+        close_caches()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -119,15 +120,14 @@ def test_threads_fetch_a_cold_listing_once(
         finally:
             close_caches()
 
-    with (
-        fake_api.settings(
-            CACHES=redis_caches(redis_server.location), OCCASION_READ_TIMEOUT=5.0
-        ),
+    with fake_api.settings(
+        CACHES=redis_caches(redis_server.location), OCCASION_READ_TIMEOUT=5.0
     ):
         caches["default"].clear()
         with ThreadPoolExecutor(THREADS) as pool:
             futures = [pool.submit(read) for _ in range(THREADS)]
             results = [future.result(timeout=30) for future in futures]
+        close_caches()
 
     assert results == [FIXTURE_IDS] * THREADS
     assert fake_api.count("products") == 2

@@ -12,6 +12,7 @@ the demo catalogue, tests and users' own fakes mount an adapter on it
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -29,7 +30,6 @@ from .exceptions import (
     ErrorDetail,
     MalformedResponse,
     NetworkError,
-    NotAuthorized,
     PagingError,
     RateLimited,
     UpstreamTimeout,
@@ -334,15 +334,18 @@ class OccasionClient:
         )
         return self._read(method, path, response)
 
-    def _excerpt(self, text: str) -> str:
+    def _mask(self, text: str) -> str:
         # Proxies and debug pages may echo the request's headers back: mask
         # the secret, and the Authorization value that carries it, before
-        # the excerpt reaches a message or a log.
+        # any text of an answer reaches a message or a log.
         if self._secret:
             credentials = f"{self._login}:{self._secret}".encode()
             for value in (base64.b64encode(credentials).decode(), self._secret):
                 text = text.replace(value, "[masked]")
-        return _excerpt(text)
+        return text
+
+    def _excerpt(self, text: str) -> str:
+        return _excerpt(self._mask(text))
 
     def _read(self, method: str, path: str, response: requests.Response) -> Document:
         status = response.status_code
@@ -380,7 +383,12 @@ class OccasionClient:
     ) -> Exception:
         status = response.status_code
         raw_errors = payload.get("errors") if isinstance(payload, Mapping) else None
-        errors = [ErrorDetail.from_json(item) for item in raw_errors or []]
+        errors = [
+            dataclasses.replace(error, detail=self._mask(error.detail))
+            if error.detail
+            else error
+            for error in map(ErrorDetail.from_json, raw_errors or [])
+        ]
         if not errors and body_excerpt:
             errors = [ErrorDetail(status=str(status), detail=body_excerpt)]
         error_class = error_class_for_status(status)
@@ -394,7 +402,4 @@ class OccasionClient:
             kwargs["retry_after"] = _retry_after_seconds(
                 response.headers.get("Retry-After")
             )
-        error = error_class(**kwargs)
-        if isinstance(error, NotAuthorized):
-            logger.error("Occasion rejected the API keys: %s", error)
-        return error
+        return error_class(**kwargs)

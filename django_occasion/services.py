@@ -48,6 +48,7 @@ import logging
 import math
 import re
 import secrets
+import threading
 import time
 import unicodedata
 import zlib
@@ -55,7 +56,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, TypeVar, overload
 from urllib.parse import parse_qs, urlsplit
 
@@ -121,6 +121,15 @@ RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 OUTAGE_ERRORS = (NetworkError, UpstreamUnavailable, RateLimited, NotAuthorized)
 
 T = TypeVar("T")
+
+
+def whole_seconds(timeout: float) -> int:
+    """A lock or back-off timeout every backend keeps for at least ``timeout``.
+
+    Redis and Memcached count whole seconds and round down (Memcached turns
+    0 into "expired"), which would silently drop a lock of half a second.
+    """
+    return max(1, math.ceil(timeout))
 
 
 def safe_key_part(value: str) -> str:
@@ -599,7 +608,9 @@ class Catalogue:
             )
         lock_key = self.key("lock", name)
         token = secrets.token_hex(8)
-        if not self.cache.add(lock_key, token, self.settings.LOCK_TIMEOUT):
+        if not self.cache.add(
+            lock_key, token, whole_seconds(self.settings.LOCK_TIMEOUT)
+        ):
             if stale is not None:
                 return stale
             return self._wait_for(name, lock_key, read, is_newer)
@@ -609,13 +620,15 @@ class Catalogue:
             marks = {failure_key: str(exc)[:300]}
             if isinstance(exc, OUTAGE_ERRORS):
                 marks[outage_key] = marks[failure_key]
-            self.cache.set_many(marks, self.settings.FAILURE_BACKOFF)
+            self.cache.set_many(marks, whole_seconds(self.settings.FAILURE_BACKOFF))
+            # Rejected keys need the operator, not patience: log them louder.
+            level = logging.ERROR if isinstance(exc, NotAuthorized) else logging.WARNING
             if stale is None:
-                logger.warning(
-                    "Occasion %s failed and nothing is cached: %s", name, exc
+                logger.log(
+                    level, "Occasion %s failed and nothing is cached: %s", name, exc
                 )
                 raise
-            logger.warning("Occasion %s failed; serving stale data: %s", name, exc)
+            logger.log(level, "Occasion %s failed; serving stale data: %s", name, exc)
             return stale
         finally:
             if self.cache.get(lock_key) == token:
@@ -902,8 +915,7 @@ def scope_name(settings: OccasionSettings) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
-@lru_cache(maxsize=8)
-def _client_for(
+def _new_client(
     base_url: str,
     login: str,
     secret: str,
@@ -934,9 +946,13 @@ def _client_for(
     return client
 
 
+_clients: dict[tuple[Any, ...], OccasionClient] = {}
+_clients_lock = threading.Lock()
+
+
 def get_client(settings: OccasionSettings = app_settings) -> OccasionClient:
     """The process-wide client for the current settings (one ``Session``)."""
-    return _client_for(
+    options = (
         settings.effective_api_url,
         settings.effective_login,
         settings.API_SECRET,
@@ -949,6 +965,13 @@ def get_client(settings: OccasionSettings = app_settings) -> OccasionClient:
         settings.DEMO,
         settings.DEMO_OUTAGE,
     )
+    client = _clients.get(options)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(options)
+            if client is None:
+                client = _clients[options] = _new_client(*options)
+    return client
 
 
 def get_catalogue() -> Catalogue:
@@ -958,7 +981,10 @@ def get_catalogue() -> Catalogue:
 @receiver(setting_changed)
 def _forget_clients(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith("OCCASION_"):
-        _client_for.cache_clear()
+        with _clients_lock:
+            for client in _clients.values():
+                client.close()
+            _clients.clear()
 
 
 # -- the public service API ----------------------------------------------------

@@ -597,27 +597,36 @@ def test_rate_limited_reads_retry_after_http_date(
     assert 590 <= excinfo.value.retry_after <= 600
 
 
-def test_not_authorized_logs_error_without_secret(
+def test_not_authorized_is_left_to_the_caller_to_log(
     client: OccasionClient,
     mocked: responses.RequestsMock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    # The service layer logs it once, at ERROR, with what it serves instead.
     caplog.set_level(logging.DEBUG, logger="django_occasion")
     mocked.get(PRODUCTS_URL, json=load_fixture("error-401.json"), status=401)
 
     with pytest.raises(NotAuthorized):
         client.get("products", private=True)
 
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert [(r.name, r.getMessage()) for r in errors] == [
-        (
-            "django_occasion.client",
-            "Occasion rejected the API keys: GET /api/v1/products answered 401: "
-            "The API credentials provided are not valid.",
-        )
-    ]
+    assert [r.levelno for r in caplog.records] == [logging.DEBUG]
     assert SECRET not in caplog.text
     assert LOGIN not in caplog.text
+
+
+def test_error_details_echoing_credentials_are_masked(
+    client: OccasionClient, mocked: responses.RequestsMock
+) -> None:
+    encoded = base64.b64encode(f"{LOGIN}:{SECRET}".encode()).decode()
+    body = error_body(401, f"Bad header Basic {encoded}; secret {SECRET}")
+    mocked.get(PRODUCTS_URL, json=body, status=401)
+
+    with pytest.raises(NotAuthorized) as caught:
+        client.get("products", private=True)
+
+    assert str(caught.value) == (
+        "GET /api/v1/products answered 401: Bad header Basic [masked]; secret [masked]"
+    )
 
 
 @pytest.mark.parametrize("status", [400, 403, 404, 429, 503])

@@ -535,3 +535,24 @@ def test_list_products_accepts_numeric_venue_ids(occasion: FakeOccasion) -> None
     listing = services.list_products(venue=872)
 
     assert [product.id for product in listing] == ["4411"]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "expected"), [(0.2, 1), (1, 1), (1.5, 2), (30, 30)]
+)
+def test_whole_seconds_never_rounds_a_lock_away(timeout: float, expected: int) -> None:
+    assert services.whole_seconds(timeout) == expected
+
+
+@override_settings(OCCASION_LOCK_TIMEOUT=0.4, OCCASION_FAILURE_BACKOFF=0.4)
+def test_sub_second_lock_and_back_off_are_kept_a_whole_second(
+    occasion: FakeOccasion,
+) -> None:
+    occasion.fail_with = 503
+    with pytest.raises(UpstreamUnavailable):
+        services.list_products()
+
+    with pytest.raises(UpstreamBackoff):
+        services.list_products()
+
+    assert occasion.listing_calls == 1

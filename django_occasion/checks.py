@@ -104,6 +104,15 @@ def check_cache(**kwargs: Any) -> list[CheckMessage]:
             )
         ]
     backend = settings.CACHES[alias].get("BACKEND", "")
+    if backend == "django.core.cache.backends.dummy.DummyCache":
+        return [
+            Warning(
+                f"The Occasion cache {alias!r} uses DummyCache, which keeps "
+                "nothing: every page view calls Occasion.",
+                hint="Use the file-based, database, Redis or Memcached cache.",
+                id="django_occasion.W001",
+            )
+        ]
     if backend in PROCESS_LOCAL_BACKENDS:
         return [
             Warning(

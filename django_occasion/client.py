@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import logging
+import re
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -124,8 +125,13 @@ def make_retry(max_retries: int, budget: float) -> BudgetedRetry:
     )
 
 
+HTML_TAG = re.compile(r"<[^>]*>")
+
+
 def _excerpt(text: str) -> str:
-    return " ".join(text.split())[:EXCERPT_LENGTH]
+    # Error pages are often HTML: their text says more in a log line than
+    # their markup does.
+    return " ".join(HTML_TAG.sub(" ", text).split())[:EXCERPT_LENGTH]
 
 
 def _retry_reason(exc: requests.RequestException) -> BaseException | None:

@@ -496,6 +496,7 @@ REDEEMABLE = (
         ("USEDUP", "unusable: That code can no longer be used."),
         ("NO WAY", "invalid: That is not a valid code."),
         ("", "none"),
+        ("   ", "none"),
         (None, "none"),
     ],
 )

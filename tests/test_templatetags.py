@@ -405,3 +405,13 @@ def test_tags_upstream_down_warm_cache_render_products(
         for r in caplog.record_tuples
         if r[0] == "django_occasion.templatetags.occasion"
     ] == []
+
+
+@pytest.mark.parametrize("limit", ["-1", "0", "'3'", "'abc'", "True"])
+def test_products_tag_rejects_a_bad_limit(occasion: FakeOccasion, limit: str) -> None:
+    template = "{% load occasion %}{% occasion_products limit=" + limit + " as p %}"
+
+    with pytest.raises(InvalidQuery, match="limit must be a whole number"):
+        Template(template).render(Context())
+
+    assert occasion.listing_calls == 0

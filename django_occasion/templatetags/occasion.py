@@ -46,6 +46,10 @@ def _listing(
 ) -> list[Product]:
     # Venue ids are numbers in some answers, and so in templates: venue=872.
     venue = None if venue in (None, "") else str(venue)
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+    ):
+        raise InvalidQuery(f"limit must be a whole number of at least 1, not {limit!r}")
     try:
         listing = services.list_products(status=status or None, venue=venue)
         return list(listing[:limit] if limit else listing)
@@ -196,7 +200,7 @@ def occasion_redeemable(
     malformed code, which costs no request) ``invalid``. ``None`` for an
     empty code or when Occasion cannot say.
     """
-    if not code:
+    if not code or not str(code).strip():
         return None
     try:
         code = services.clean_redeemable_code(code)

@@ -22,7 +22,6 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 # "example" comes first so that its django_occasion/base.html, which puts
 # the app's pages in the site's layout, wins over the app's own.
 INSTALLED_APPS = [
-    "django.contrib.contenttypes",
     "django.contrib.staticfiles",
     "example",
     "django_occasion",
@@ -47,17 +46,19 @@ TEMPLATES = [
     }
 ]
 WSGI_APPLICATION = "example.wsgi.application"
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-}
+# The site keeps no data of its own; DATABASE_URL is for the database cache
+# (CACHE_URL=dbcache://occasion_cache after ``manage.py createcachetable``).
+DATABASES = {"default": env.db("DATABASE_URL")} if "DATABASE_URL" in env else {}
 # A cache every process shares, so that ``manage.py occasion_refresh`` warms
 # what the web server reads. CACHE_URL=redis://127.0.0.1:6379/0 works too.
 CACHES = {
     "default": env.cache("CACHE_URL", default=f"filecache://{BASE_DIR / '.cache'}")
 }
 # The file and database caches cull at random past MAX_ENTRIES (300 unless
-# set); the listing takes about one entry per product.
-CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20_000)
+# set); the listing takes about one entry per product. Redis and Memcached
+# evict by memory instead and take no such option.
+if CACHES["default"]["BACKEND"].endswith(("FileBasedCache", "DatabaseCache")):
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20_000)
 USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
@@ -74,7 +75,7 @@ OCCASION_PARTNER = env.bool("OCCASION_PARTNER", default=False)
 OCCASION_DEMO = not OCCASION_API_LOGIN
 # Simulates Occasion being down: OCCASION_DEMO_OUTAGE=1 make demo
 OCCASION_DEMO_OUTAGE = env.bool("OCCASION_DEMO_OUTAGE", default=False)
-OCCASION_CACHE_TIMEOUT = env.int("OCCASION_CACHE_TIMEOUT", default=300)
+OCCASION_CACHE_TIMEOUT = env.float("OCCASION_CACHE_TIMEOUT", default=300)
 OCCASION_PAGE_SIZE = env.int("OCCASION_PAGE_SIZE", default=9)
 
 LOGGING = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import html
 import logging
 import re
 import time
@@ -131,7 +132,7 @@ HTML_TAG = re.compile(r"<[^>]*>")
 def _excerpt(text: str) -> str:
     # Error pages are often HTML: their text says more in a log line than
     # their markup does.
-    return " ".join(HTML_TAG.sub(" ", text).split())[:EXCERPT_LENGTH]
+    return " ".join(html.unescape(HTML_TAG.sub(" ", text)).split())[:EXCERPT_LENGTH]
 
 
 def _retry_reason(exc: requests.RequestException) -> BaseException | None:

@@ -28,6 +28,14 @@ see either the old listing or the new one, never a mix. Keys of the old
 generation are deleted right after; a reader that loses that race notices the
 missing key and reads the new manifest.
 
+Each process also keeps the ``Product`` objects it has built, by namespace,
+generation and digest, and each generation's merchants and venues
+(``PRODUCT_MEMO_SIZE`` and ``RELATED_MEMO_SIZE``, least recently used first
+out). None of it can go out of date, since neither a digest nor a generation
+ever changes meaning; a warm page therefore reads the manifest and one chunk,
+and only products the process has not built yet. The manifest is still read
+on every request, so a new generation is seen at once.
+
 Freshness
 ---------
 
@@ -52,11 +60,12 @@ import threading
 import time
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 from urllib.parse import parse_qs, urlsplit
 
 from django.core.cache import BaseCache, caches
@@ -120,7 +129,18 @@ RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # that one record is wrong: every entry then backs off, not just the one.
 OUTAGE_ERRORS = (NetworkError, UpstreamUnavailable, RateLimited, NotAuthorized)
 
+#: How many built ``Product`` objects each process keeps, so that a warm page
+#: reads no product entry: a catalogue of a couple of thousand products
+#: whole. With 1 KB descriptions a product takes about 3.5 KB, so a full
+#: memo holds some 7 MiB.
+PRODUCT_MEMO_SIZE = 2048
+#: How many generations' merchants and venues each process keeps: the one
+#: being served, plus those of a few other accounts or of the previous one.
+RELATED_MEMO_SIZE = 4
+
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 def whole_seconds(timeout: float) -> int:
@@ -238,6 +258,47 @@ class _StaleRead(Exception):
     """A key of the generation being read is gone (replaced or evicted)."""
 
 
+class _Memo(Generic[K, V]):
+    """A small least-recently-used mapping that a process's threads share."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: K) -> V | None:
+        return self.get_many([key]).get(key)
+
+    def get_many(self, keys: Iterable[K]) -> dict[K, V]:
+        found: dict[K, V] = {}
+        with self._lock:
+            for key in keys:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    found[key] = self._items[key]
+        return found
+
+    def set_many(self, values: Mapping[K, V]) -> None:
+        with self._lock:
+            self._items.update(values)
+            for key in values:
+                self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+
+# Built objects, by (namespace, generation, digest) and (namespace,
+# generation). A product's entry is content-addressed and a generation's
+# merchants and venues never change, so what these hold is never out of
+# date; a new generation simply misses. The namespace keeps accounts (and
+# layout versions) apart. Objects are frozen dataclasses, shared read-only.
+_product_memo: _Memo[tuple[str, str, str], Product] = _Memo(PRODUCT_MEMO_SIZE)
+_related_memo: _Memo[tuple[str, str], ResourceIndex] = _Memo(RELATED_MEMO_SIZE)
+
+
 class ProductListing(Sequence[Product]):
     """A lazy, sliceable sequence of products, as Django's ``Paginator`` wants.
 
@@ -250,6 +311,18 @@ class ProductListing(Sequence[Product]):
         self.manifest = manifest
         self.filter_key = key
         self._index: ResourceIndex | None = None
+
+    @property
+    def generation(self) -> str:
+        """The name of the published generation this listing reads.
+
+        A refresh publishes a new one, so it is a key under which anything
+        rendered from the listing may be cached (``{% cache %}`` does). If a
+        refresh replaces the generation while the listing is being read, the
+        listing moves on to the new one: what was cached under the old name
+        then holds newer products, never older ones.
+        """
+        return self.manifest.generation
 
     @property
     def fetched_at(self) -> float:
@@ -303,6 +376,48 @@ class ProductListing(Sequence[Product]):
             return self.catalogue.read_listing_slice(
                 self, min(start, len(self)), min(stop, len(self)), skip_missing=True
             )
+
+
+class ProductSlice(Sequence[Product]):
+    """``listing[start:stop]``, read from the cache only when first used.
+
+    What the pages of :class:`~django_occasion.views.ProductPaginator` hold:
+    a page whose HTML comes from the template fragment cache never iterates
+    its products, so it reads none.
+    """
+
+    def __init__(self, listing: ProductListing, start: int, stop: int) -> None:
+        self.listing = listing
+        self.start = start
+        self.stop = stop
+        self._products: list[Product] | None = None
+
+    @property
+    def products(self) -> list[Product]:
+        if self._products is None:
+            self._products = self.listing[self.start : self.stop]
+        return self._products
+
+    def __len__(self) -> int:
+        return len(self.products)
+
+    @overload
+    def __getitem__(self, index: int) -> Product: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Product]: ...
+
+    def __getitem__(self, index: int | slice) -> Product | list[Product]:
+        return self.products[index]
+
+    def __iter__(self) -> Iterator[Product]:
+        return iter(self.products)
+
+    def __repr__(self) -> str:
+        # Never reads: a debugger or the debug toolbar showing the context
+        # must not change what the page costs.
+        state = "unread" if self._products is None else "read"
+        return f"<ProductSlice [{self.start}:{self.stop}], {state}>"
 
 
 class Catalogue:
@@ -407,46 +522,81 @@ class Catalogue:
         *,
         skip_missing: bool = False,
     ) -> list[Product]:
-        manifest = listing.manifest
+        generation = listing.manifest.generation
         chunk_keys = [
-            self.chunk_key(manifest.generation, listing.filter_key, n)
+            self.chunk_key(generation, listing.filter_key, n)
             for n in range(start // CHUNK_SIZE, (stop - 1) // CHUNK_SIZE + 1)
         ]
-        related_key = self.key(manifest.generation, "related")
+        if listing._index is None:
+            listing._index = _related_memo.get((self.namespace, generation))
         wanted = (
-            chunk_keys if listing._index is not None else [*chunk_keys, related_key]
+            chunk_keys
+            if listing._index is not None
+            else [*chunk_keys, self.key(generation, "related")]
         )
         found = self.cache.get_many(wanted)
         if len(found) != len(wanted) and not skip_missing:
             raise _StaleRead
         if listing._index is None:
-            listing._index = self._related_index(found.get(related_key))
+            listing._index = self._related_index(generation, found)
         pairs: list[list[str]] = []
         for key in chunk_keys:
             pairs.extend(found.get(key) or [])
         offset = (start // CHUNK_SIZE) * CHUNK_SIZE
         pairs = pairs[start - offset : stop - offset]
-        return self._products(pairs, listing._index, skip_missing=skip_missing)
+        return self._products(
+            generation, pairs, listing._index, skip_missing=skip_missing
+        )
 
-    def _related_index(self, related: Any) -> ResourceIndex:
-        return ResourceIndex(parse_resource(item) for item in related or [])
+    def _related_index(
+        self, generation: str, found: Mapping[str, Any]
+    ) -> ResourceIndex | None:
+        """The generation's merchants and venues from ``found`` (a read that
+        asked for them), memoised; ``None`` if the entry was gone."""
+        key = self.key(generation, "related")
+        if key not in found:
+            return None
+        index = ResourceIndex(parse_resource(item) for item in found[key] or [])
+        _related_memo.set_many({(self.namespace, generation): index})
+        return index
 
     def _products(
         self,
+        generation: str,
         pairs: Iterable[Sequence[str]],
-        index: ResourceIndex,
+        index: ResourceIndex | None,
         *,
         skip_missing: bool,
     ) -> list[Product]:
-        keys = [self.product_key(digest) for _, digest in pairs]
-        found = self.cache.get_many(keys)
-        if len(found) != len(set(keys)) and not skip_missing:
-            raise _StaleRead
-        return [
-            Product.from_resource(parse_resource(json.loads(found[key])), index)
-            for key in keys
-            if key in found
-        ]
+        """The products of ``[id, digest]`` pairs, each built once a process.
+
+        Only those the memo lacks are read from the cache. A memoised product
+        whose entry has since been evicted is still served: it is the same
+        content. Without ``index`` (the generation's merchants and venues were
+        evicted) products are built without them and not memoised.
+        """
+        wanted = [(self.namespace, generation, digest) for _, digest in pairs]
+        products = _product_memo.get_many(wanted)
+        missing = {
+            self.product_key(memo_key[2]): memo_key
+            for memo_key in wanted
+            if memo_key not in products
+        }
+        if missing:
+            found = self.cache.get_many(list(missing))
+            if len(found) != len(missing) and not skip_missing:
+                raise _StaleRead
+            built = {
+                missing[key]: Product.from_resource(
+                    parse_resource(json.loads(text)),
+                    ResourceIndex() if index is None else index,
+                )
+                for key, text in found.items()
+            }
+            if index is not None:
+                _product_memo.set_many(built)
+            products.update(built)
+        return [products[key] for key in wanted if key in products]
 
     def mark_damaged(self, manifest: Manifest) -> None:
         """Evicted keys: serve what is left, and refresh on the next read."""
@@ -472,14 +622,20 @@ class Catalogue:
             "lookup",
             lookup_bucket(product_id, manifest.buckets),
         )
-        values = self.cache.get_many([bucket, self.key(manifest.generation, "related")])
+        index = _related_memo.get((self.namespace, manifest.generation))
+        values = self.cache.get_many(
+            [bucket]
+            if index is not None
+            else [bucket, self.key(manifest.generation, "related")]
+        )
         digest = (values.get(bucket) or {}).get(product_id)
         if digest is not None:
+            if index is None:
+                index = self._related_index(manifest.generation, values)
             products = self._products(
+                manifest.generation,
                 [(product_id, digest)],
-                self._related_index(
-                    values.get(self.key(manifest.generation, "related"))
-                ),
+                index,
                 skip_missing=True,
             )
             if products:

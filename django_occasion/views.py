@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.views.generic import FormView, ListView, TemplateView
@@ -89,17 +90,58 @@ class ProductListMixin:
         return services.list_products(**self.get_filters())
 
 
+# Paginator is generic only in django-stubs, not at run time.
+class ProductPaginator(Paginator):  # type: ignore[type-arg]
+    """A ``Paginator`` whose pages read their products only when first used.
+
+    Over a :class:`~django_occasion.services.ProductListing`, a page's
+    ``object_list`` is a :class:`~django_occasion.services.ProductSlice`:
+    counting pages needs only the listing's manifest, and the products are
+    read when the template first iterates or counts them. A page whose list
+    is served from the template fragment cache reads no product at all.
+    """
+
+    def page(self, number: int | str) -> Page[Product]:
+        listing = self.object_list
+        if not isinstance(listing, services.ProductListing):
+            return super().page(number)
+        # The bounds Paginator.page computes, without slicing (reading) yet.
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        # _get_page is Django's documented hook for a Page subclass; the
+        # stubs leave it out.
+        page: Page[Product] = self._get_page(  # type: ignore[attr-defined]
+            services.ProductSlice(listing, bottom, top), number, self
+        )
+        return page
+
+
 # ListView is typed for querysets of models; this one pages API products.
 class ProductListView(OccasionViewMixin, ProductListMixin, ListView):  # type: ignore[type-arg,misc]
     """A paginated list of products (``?page=N``).
 
+    The list and its page links are rendered once per generation of the
+    listing, filters, page, page size, language and URL, and then served
+    from the template fragment cache (``{% cache %}`` in the app's cache,
+    for ``OCCASION_CACHE_TIMEOUT``) without reading any product. Set
+    ``cache_fragment = False`` if your ``product_card.html`` shows anything
+    that differs between visitors.
+
     Context: ``products`` (this page's :class:`~django_occasion.domain.Product`
-    objects), ``page_obj``, ``paginator``, ``is_paginated``, ``filters`` and
-    ``listing`` (with ``fetched_at`` and ``is_stale``).
+    objects, read on first use), ``page_obj``, ``paginator``,
+    ``is_paginated``, ``filters``, ``listing`` (with ``generation``,
+    ``fetched_at`` and ``is_stale``), and ``occasion_cache_alias`` and
+    ``occasion_cache_timeout`` for the fragment cache (the alias is ``None``
+    when the list is not to be cached).
     """
 
     template_name = "django_occasion/product_list.html"
     context_object_name = "products"
+    paginator_class = ProductPaginator
+    cache_fragment = True
 
     def get_paginate_by(self, queryset: Any) -> int:
         return self.paginate_by or app_settings.PAGE_SIZE
@@ -108,6 +150,13 @@ class ProductListView(OccasionViewMixin, ProductListMixin, ListView):  # type: i
         context = super().get_context_data(**kwargs)
         context["filters"] = self.get_filters()
         context["listing"] = self.object_list
+        # Only a listing of the cache has a generation to key the fragment on;
+        # a get_queryset() returning anything else is rendered every time.
+        cached = self.cache_fragment and isinstance(
+            self.object_list, services.ProductListing
+        )
+        context["occasion_cache_alias"] = app_settings.CACHE_ALIAS if cached else None
+        context["occasion_cache_timeout"] = app_settings.CACHE_TIMEOUT
         return context
 
 

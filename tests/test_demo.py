@@ -237,7 +237,9 @@ def test_outage_raises_upstream_unavailable() -> None:
 
     assert caught.value.status == 503
     assert caught.value.errors[0].detail is not None
-    assert "<title>Down for maintenance</title>" in caught.value.errors[0].detail
+    assert caught.value.errors[0].detail.startswith(
+        "Down for maintenance We\u2019ll be right back"
+    )
 
 
 def test_outage_answers_html_maintenance_page() -> None:

@@ -139,6 +139,7 @@ def test_listing_page_reads_do_not_grow_with_the_catalogue(
 ) -> None:
     occasion.set_products([make_product(n) for n in range(1000)])
     listing = services.list_products()
+    again = services.list_products()
     reads: list[list[str]] = []
     original = cache.get_many
 
@@ -149,11 +150,15 @@ def test_listing_page_reads_do_not_grow_with_the_catalogue(
     cache.get_many = counting_get_many  # type: ignore[method-assign]
     try:
         page = listing[500:512]
+        page_again = again[500:512]
     finally:
         del cache.get_many
 
     assert [p.id for p in page] == [f"p{n}" for n in range(500, 512)]
-    assert [len(keys) for keys in reads] == [2, 12]
+    assert page_again == page
+    # The first read takes the chunk with the merchants and venues, then the
+    # 12 products; the process has built them all, so the next takes the chunk.
+    assert [len(keys) for keys in reads] == [2, 12, 1]
 
 
 def test_refresh_publishes_a_new_generation_and_removes_the_old(
@@ -556,3 +561,169 @@ def test_sub_second_lock_and_back_off_are_kept_a_whole_second(
         services.list_products()
 
     assert occasion.listing_calls == 1
+
+
+# -- products built once a process ----------------------------------------------
+
+
+@pytest.fixture
+def cache_reads(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The keys of every ``get_many`` on the default cache, call by call."""
+    reads: list[list[str]] = []
+    original = caches["default"].get_many
+
+    def counting_get_many(keys: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(list(keys))
+        return original(keys, *args, **kwargs)
+
+    monkeypatch.setattr(caches["default"], "get_many", counting_get_many)
+    return reads
+
+
+@pytest.fixture
+def memos(monkeypatch: pytest.MonkeyPatch) -> tuple[services._Memo[Any, Any], ...]:
+    """Empty memos of the usual sizes, so that a test can count what they hold."""
+    products: services._Memo[Any, Any] = services._Memo(services.PRODUCT_MEMO_SIZE)
+    related: services._Memo[Any, Any] = services._Memo(services.RELATED_MEMO_SIZE)
+    monkeypatch.setattr(services, "_product_memo", products)
+    monkeypatch.setattr(services, "_related_memo", related)
+    return products, related
+
+
+def test_warm_page_reads_the_manifest_and_one_chunk_only(
+    occasion: FakeOccasion, cache_reads: list[list[str]]
+) -> None:
+    occasion.set_products([make_product(n) for n in range(30)])
+    first = services.list_products()[0:12]
+    cache_reads.clear()
+
+    listing = services.list_products()
+    page = listing[0:12]
+
+    catalogue = services.get_catalogue()
+    assert page == first
+    assert cache_reads == [
+        [catalogue.key("current"), catalogue.key("damaged")],
+        [catalogue.chunk_key(listing.generation, "all", 0)],
+    ]
+
+
+def test_memoised_product_is_served_after_its_entry_is_evicted(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    catalogue.refresh()
+    before = catalogue.listing()[0:4]
+    manifest = catalogue.manifest_or_none()
+    assert manifest is not None
+    chunk = cache.get(catalogue.chunk_key(manifest.generation, "all", 0))
+    cache.delete(catalogue.product_key(chunk[1][1]))
+
+    after = catalogue.listing()[0:4]
+
+    assert after == before
+    assert [p.id for p in after] == ["p7Kd2x", "p9Rt4b", "4411", "p2Wm8c"]
+    assert cache.get(catalogue.key("damaged")) is None
+
+
+def test_memo_is_kept_per_namespace(
+    occasion: FakeOccasion, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both accounts publish a generation of the same name holding the same
+    # product entries; only their venues differ.
+    monkeypatch.setattr(services.secrets, "token_hex", lambda n: "0" * 2 * n)
+    client = services.get_client()
+    mine = services.Catalogue(client, cache, clock=clock, namespace="occasion:mine")
+    theirs = services.Catalogue(client, cache, clock=clock, namespace="occasion:theirs")
+    mine.refresh()
+    mine_first = mine.listing()[0]
+    for page in occasion.pages:
+        for resource in page.get("included", []):
+            if resource["type"] == "venues":
+                resource["attributes"]["name"] = "Their studio"
+    theirs.refresh()
+
+    theirs_first = theirs.listing()[0]
+
+    assert mine.listing().generation == theirs.listing().generation
+    assert mine_first.venue is not None
+    assert mine_first.venue.name == "Riverbend Main Studio"
+    assert theirs_first.venue is not None
+    assert theirs_first.venue.name == "Their studio"
+
+
+def test_memo_is_bounded_and_drops_the_least_recently_used() -> None:
+    memo: services._Memo[str, int] = services._Memo(3)
+    memo.set_many({"a": 1, "b": 2, "c": 3})
+    memo.get("a")
+
+    memo.set_many({"d": 4})
+
+    assert len(memo) == 3
+    assert memo.get_many(["a", "b", "c", "d"]) == {"a": 1, "c": 3, "d": 4}
+    assert services._product_memo.maxsize == services.PRODUCT_MEMO_SIZE
+    assert services._related_memo.maxsize == services.RELATED_MEMO_SIZE
+
+
+def test_listing_memo_holds_at_most_its_size(
+    occasion: FakeOccasion,
+    monkeypatch: pytest.MonkeyPatch,
+    cache_reads: list[list[str]],
+) -> None:
+    occasion.set_products([make_product(n) for n in range(30)])
+    small: services._Memo[Any, Any] = services._Memo(5)
+    monkeypatch.setattr(services, "_product_memo", small)
+    services.list_products()[0:12]
+    cache_reads.clear()
+
+    page = services.list_products()[0:12]
+
+    assert [p.id for p in page] == [f"p{n}" for n in range(12)]
+    assert len(small) == 5
+    # The 5 products the memo kept are not read again; the other 7 are.
+    assert [len(keys) for keys in cache_reads] == [2, 1, 7]
+
+
+def test_products_built_without_their_venues_are_not_memoised(
+    occasion: FakeOccasion,
+    catalogue: services.Catalogue,
+    memos: tuple[services._Memo[Any, Any], ...],
+) -> None:
+    catalogue.refresh()
+    manifest = catalogue.manifest_or_none()
+    assert manifest is not None
+    cache.delete(catalogue.key(manifest.generation, "related"))
+
+    damaged = catalogue.listing()[0:4]
+
+    assert [p.venue for p in damaged] == [None] * 4
+    assert [len(memo) for memo in memos] == [0, 0]
+    assert cache.get(catalogue.key("damaged")) == manifest.generation
+
+
+def test_get_product_reuses_the_products_a_page_built(
+    occasion: FakeOccasion, cache_reads: list[list[str]]
+) -> None:
+    listed = services.list_products()[0:4]
+    cache_reads.clear()
+
+    product = services.get_product("4411")
+
+    assert product is listed[2]
+    assert [len(keys) for keys in cache_reads] == [2, 1]
+    assert not any(":product:" in key for keys in cache_reads for key in keys)
+
+
+def test_product_slice_reads_once_on_first_use(
+    occasion: FakeOccasion, cache_reads: list[list[str]]
+) -> None:
+    listing = services.list_products()
+    cache_reads.clear()
+    part = services.ProductSlice(listing, 1, 3)
+    unread = repr(part)
+
+    used = [part[0].id, [p.id for p in part[0:2]], len(part), [p.id for p in part]]
+
+    assert unread == "<ProductSlice [1:3], unread>"
+    assert used == ["p9Rt4b", ["p9Rt4b", "4411"], 2, ["p9Rt4b", "4411"]]
+    assert len(cache_reads) == 2  # the chunk (with venues), then the products
+    assert repr(part) == "<ProductSlice [1:3], read>"

@@ -5,11 +5,15 @@ import logging
 from typing import Any
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.utils import make_template_fragment_key
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.urls import include, path
+from django.utils import translation
 
 from django_occasion import services, views
+from django_occasion.domain import Product
 from tests.conftest import FakeOccasion
 
 FIXTURE_IDS = ["p7Kd2x", "p9Rt4b", "4411", "p2Wm8c"]
@@ -438,7 +442,6 @@ DOWN_PAGES = [
 ]
 
 
-@override_settings(OCCASION_PAGE_SIZE=2)
 @pytest.mark.parametrize("cache_timeout", [300, 0])
 @pytest.mark.parametrize(("url", "expected_ids"), DOWN_PAGES)
 def test_upstream_down_after_refresh_lists_serve_cache(
@@ -449,6 +452,9 @@ def test_upstream_down_after_refresh_lists_serve_cache(
     url: str,
     expected_ids: list[str],
 ) -> None:
+    # Through the fixture, not @override_settings: mixing the two restores
+    # them out of order and leaks the page size into later tests.
+    settings.OCCASION_PAGE_SIZE = 2
     services.refresh_catalogue()
     occasion.fail_with = 503
     settings.OCCASION_CACHE_TIMEOUT = cache_timeout
@@ -563,3 +569,206 @@ def test_templates_overridable_unavailable(
 
     assert response.status_code == 503
     assert response.content.decode() == "Down: UpstreamUnavailable"
+
+
+# -- the rendered list, cached ---------------------------------------------------
+
+
+class ListOverList(views.ProductListView):
+    """Pages a plain list, which has no generation to key a fragment on."""
+
+    products: list[Product] = []
+
+    def get_queryset(self) -> list[Product]:  # type: ignore[override]
+        return self.products
+
+
+@pytest.fixture
+def product_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The key of every listing chunk and product read from the cache."""
+    reads: list[str] = []
+    original = caches["default"].get_many
+
+    def counting_get_many(keys: Any, *args: Any, **kwargs: Any) -> Any:
+        keys = list(keys)
+        reads.extend(key for key in keys if ":product:" in key or ":ids:" in key)
+        return original(keys, *args, **kwargs)
+
+    monkeypatch.setattr(caches["default"], "get_many", counting_get_many)
+    return reads
+
+
+def cached_fragment(listing: services.ProductListing, **vary: Any) -> Any:
+    """The list as ``product_list.html`` cached it, by what it varies on."""
+    values = {
+        "status": None,
+        "venue": None,
+        "page": 1,
+        "per_page": 12,
+        "language": "en-us",
+        "path": "/products/",
+        **vary,
+    }
+    key = make_template_fragment_key(
+        "django_occasion_product_list", [listing.generation, *values.values()]
+    )
+    return caches["default"].get(key)
+
+
+def test_list_second_render_reads_no_product_and_is_identical(
+    client: Client, occasion: FakeOccasion, product_reads: list[str]
+) -> None:
+    first = client.get("/products/")
+    assert product_reads
+    product_reads.clear()
+
+    second = client.get("/products/")
+
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert product_reads == []
+    assert repr(second.context["products"]) == "<ProductSlice [0:4], unread>"
+
+
+def test_list_fragment_holds_the_list_and_page_links_only(
+    client: Client, occasion: FakeOccasion
+) -> None:
+    response = client.get("/products/")
+
+    fragment = cached_fragment(response.context["listing"])
+    assert fragment.lstrip().startswith('<ul class="occasion-product-list">')
+    assert fragment.rstrip().endswith("</ul>")
+    assert (
+        f"<h1>Classes and events</h1>\n  {fragment}\n</section>"
+        in response.content.decode()
+    )
+
+
+def test_list_refresh_renders_the_new_generation(
+    client: Client, occasion: FakeOccasion
+) -> None:
+    client.get("/products/")
+    changed = copy.deepcopy(occasion.pages)
+    changed[0]["data"][0]["attributes"]["title"] = "Wheel Throwing, renamed"
+    occasion.pages = changed
+    services.refresh_catalogue()
+
+    response = client.get("/products/")
+
+    content = response.content.decode()
+    assert '<a href="/products/p7Kd2x/">Wheel Throwing, renamed</a>' in content
+    assert "Wheel Throwing for Beginners" not in content
+
+
+@override_settings(OCCASION_PAGE_SIZE=2)
+def test_list_filters_and_pages_have_fragments_of_their_own(
+    client: Client, occasion: FakeOccasion, product_reads: list[str]
+) -> None:
+    pages = {
+        "/products/": ["p7Kd2x", "p9Rt4b"],
+        "/products/?page=2": ["4411", "p2Wm8c"],
+        "/products/?status=active": ["p7Kd2x", "4411"],
+        "/products/?venue=872": ["4411"],
+    }
+    for url in pages:
+        client.get(url)
+    product_reads.clear()
+
+    contents = {url: client.get(url).content.decode() for url in pages}
+
+    assert product_reads == []
+    for url, expected_ids in pages.items():
+        for product_id, product_card in CARDS.items():
+            assert (product_card in contents[url]) is (product_id in expected_ids)
+
+
+def test_list_language_has_a_fragment_of_its_own(
+    client: Client, occasion: FakeOccasion, product_reads: list[str]
+) -> None:
+    english = client.get("/products/")
+    product_reads.clear()
+
+    with translation.override("fr"):
+        client.get("/products/")
+
+    listing = english.context["listing"]
+    assert product_reads != []
+    assert cached_fragment(listing, language="fr") == cached_fragment(listing)
+
+
+VISITOR_TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "OPTIONS": {
+            "context_processors": ["django.template.context_processors.request"],
+            "loaders": [
+                (
+                    "django.template.loaders.locmem.Loader",
+                    {
+                        "django_occasion/base.html": (
+                            "Hello {{ request.GET.visitor }}|"
+                            "{% block content %}{% endblock %}"
+                        )
+                    },
+                ),
+                "django.template.loaders.app_directories.Loader",
+            ],
+        },
+    }
+]
+
+
+@override_settings(TEMPLATES=VISITOR_TEMPLATES)
+def test_list_visitor_parts_are_rendered_for_each_visitor(
+    client: Client, occasion: FakeOccasion, product_reads: list[str]
+) -> None:
+    ann = client.get("/products/", {"visitor": "ann"}).content.decode()
+    product_reads.clear()
+
+    bob = client.get("/products/", {"visitor": "bob"}).content.decode()
+
+    assert product_reads == []
+    assert ann.startswith('Hello ann|\n<section class="occasion-products">')
+    assert bob == ann.replace("Hello ann|", "Hello bob|", 1)
+
+
+def test_list_cache_fragment_false_renders_every_time(
+    rf: RequestFactory, occasion: FakeOccasion, product_reads: list[str]
+) -> None:
+    view = views.ProductListView.as_view(cache_fragment=False)
+    first = view(rf.get("/products/"))
+    product_reads.clear()
+
+    second = view(rf.get("/products/"))
+
+    assert second.content == first.content
+    assert product_reads != []
+    assert second.context_data["occasion_cache_alias"] is None
+
+
+def test_list_over_a_plain_list_is_not_cached(
+    rf: RequestFactory, occasion: FakeOccasion
+) -> None:
+    products = list(services.list_products())
+
+    first = ListOverList.as_view(products=products[:1])(rf.get("/products/"))
+    second = ListOverList.as_view(products=products[1:2])(rf.get("/products/"))
+
+    assert [p.id for p in first.context_data["products"]] == ["p7Kd2x"]
+    assert CARDS["p7Kd2x"] in first.content.decode()
+    assert CARDS["p9Rt4b"] in second.content.decode()
+    assert CARDS["p7Kd2x"] not in second.content.decode()
+
+
+def test_list_mounted_twice_keeps_a_fragment_for_each(
+    client: Client, occasion: FakeOccasion, settings: Any
+) -> None:
+    settings.ROOT_URLCONF = __name__
+    client.get("/products/", {"status": "active"})
+
+    response = client.get("/active/")
+
+    content = response.content.decode()
+    assert CARDS["p7Kd2x"] in content
+    assert CARDS["4411"] not in content
+    assert '<a rel="next" href="?status=active&amp;page=2">Next</a>' in content

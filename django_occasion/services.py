@@ -68,6 +68,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, overload
 from urllib.parse import parse_qs, urlsplit
 
+from asgiref.local import Local
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.filebased import FileBasedCache
@@ -793,6 +794,27 @@ class Catalogue:
             self.cache.delete_many([failure_key, outage_key])
         return value
 
+    def uncached_call(self, name: str, call: Callable[[], T]) -> T:
+        """Ask Occasion directly for something never cached (codes, prices).
+
+        It honours and sets the same API-wide back-off as cached reads, so a
+        down Occasion costs one slow request per window here too.
+        """
+        outage_key = self.key("outage")
+        failure = self.cache.get(outage_key)
+        if failure is not None:
+            raise UpstreamBackoff(
+                f"Occasion is failing, so {name} was not asked for ({failure}); "
+                f"not asking again for {self.settings.FAILURE_BACKOFF} seconds"
+            )
+        try:
+            return call()
+        except OUTAGE_ERRORS as exc:
+            self.cache.set(
+                outage_key, str(exc)[:300], whole_seconds(self.settings.FAILURE_BACKOFF)
+            )
+            raise
+
     def _wait_for(
         self,
         name: str,
@@ -1130,12 +1152,29 @@ def get_client(settings: OccasionSettings = app_settings) -> OccasionClient:
     return client
 
 
+# Like Django's own cache connections, one catalogue per thread (or async
+# context): building it reads a dozen settings and hashes the account, which
+# is a fifth of a warm page's cost. ``_settings_epoch`` moves on whenever
+# a setting it depends on changes.
+_catalogues = Local()
+_settings_epoch = 0
+
+
 def get_catalogue() -> Catalogue:
-    return Catalogue(get_client(), caches[app_settings.CACHE_ALIAS])
+    """The catalogue of the current settings and ``OCCASION_CACHE_ALIAS``."""
+    built = getattr(_catalogues, "built", None)
+    if built is not None and built[0] == _settings_epoch:
+        return built[1]  # type: ignore[no-any-return]
+    catalogue = Catalogue(get_client(), caches[app_settings.CACHE_ALIAS])
+    _catalogues.built = (_settings_epoch, catalogue)
+    return catalogue
 
 
 @receiver(setting_changed)
 def _forget_clients(*, setting: str, **kwargs: Any) -> None:
+    global _settings_epoch
+    if setting.startswith("OCCASION_") or setting == "CACHES":
+        _settings_epoch += 1
     if setting.startswith("OCCASION_"):
         with _clients_lock:
             for client in _clients.values():
@@ -1658,10 +1697,13 @@ def check_redeemable(product_id: str, code: str) -> RedeemableResult:
     product_id = check_record_id(product_id, "product id")
     code = clean_redeemable_code(code)
     try:
-        document = get_client().get(
-            f"products/{product_id}/redeemables",
-            {"filter[code]": code},
-            collection=True,
+        document = get_catalogue().uncached_call(
+            "redeemables",
+            lambda: get_client().get(
+                f"products/{product_id}/redeemables",
+                {"filter[code]": code},
+                collection=True,
+            ),
         )
     except NotFound:
         return RedeemableResult(code, RedeemableStatus.UNKNOWN)
@@ -1739,10 +1781,12 @@ def quote_price(
         relationships["coupon"] = {
             "data": {"type": "coupons", "id": redeemable.coupon.id}
         }
-    document = get_client().post(
-        "orders/price",
-        {"data": {"type": "orders", "attributes": {}, "relationships": relationships}},
-        private=True,
+    order = {
+        "data": {"type": "orders", "attributes": {}, "relationships": relationships}
+    }
+    document = get_catalogue().uncached_call(
+        "a price quote",
+        lambda: get_client().post("orders/price", order, private=True),
     )
     quote = None
     if document.resources:

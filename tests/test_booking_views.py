@@ -345,7 +345,8 @@ def test_quote_when_occasion_cannot_price(
 def test_quote_without_questions(
     client: Client, booking: FakeBooking, clock: Clock
 ) -> None:
-    booking.fail["product"] = 503
+    # A refusal that says nothing of Occasion as a whole: pricing still works.
+    booking.fail["product"] = 400
 
     response = client.post("/products/p7Kd2x/quote/", {})
 
@@ -561,3 +562,16 @@ def test_questions_tag_when_occasion_is_down(booking: FakeBooking) -> None:
 )
 def test_duration_filter(value: Any, text: str) -> None:
     assert render("{{ value|occasion_duration }}", value=value) == text
+
+
+def test_quote_backs_off_while_occasion_is_failing(
+    client: Client, booking: FakeBooking, clock: Clock
+) -> None:
+    booking.fail["price"] = 503
+    first = client.post("/products/p7Kd2x/quote/", {"question_q1": "o1"})
+    calls = len(booking.bodies())
+
+    second = client.post("/products/p7Kd2x/quote/", {"question_q1": "o1"})
+
+    assert (first.status_code, second.status_code) == (503, 503)
+    assert len(booking.bodies()) == calls

@@ -176,7 +176,7 @@ def test_refresh_upstream_failure_raises_one_line_without_secret(
         run("occasion_refresh")
 
     message = str(caught.value)
-    assert message == f"Refresh failed; the cached products were kept. {reason}"
+    assert message == f"Refresh failed; no products were cached before. {reason}"
     assert "\n" not in message
     assert SECRET not in message
     assert services.get_catalogue().manifest_or_none() is None
@@ -190,7 +190,9 @@ def test_refresh_upstream_failure_keeps_cached_products(
     before = generation()
     occasion.fail_with = status
 
-    with pytest.raises(CommandError):
+    with pytest.raises(
+        CommandError, match="^Refresh failed; the cached products were kept"
+    ):
         run("occasion_refresh")
 
     assert generation() == before
@@ -202,7 +204,7 @@ def test_refresh_dry_run_upstream_failure_raises(occasion: FakeOccasion) -> None
 
     with pytest.raises(
         CommandError,
-        match=r"^Refresh failed; the cached products were kept\. "
+        match=r"^Refresh failed; no products were cached before\. "
         r"GET /api/v1/products answered 503: Simulated\.$",
     ):
         run("occasion_refresh", "--dry-run")
@@ -221,7 +223,7 @@ def test_refresh_from_command_line_failure_exits_1_with_one_line(
     assert caught.value.code == 1
     assert out == ""
     assert err == (
-        "CommandError: Refresh failed; the cached products were kept. "
+        "CommandError: Refresh failed; no products were cached before. "
         "GET /api/v1/products answered 401: Simulated.\n"
     )
     assert SECRET not in err

@@ -47,9 +47,12 @@ class Command(BaseCommand):
         try:
             result = services.refresh_catalogue(dry_run=dry_run)
         except OccasionError as exc:
-            raise CommandError(
-                f"Refresh failed; the cached products were kept. {exc}"
-            ) from exc
+            kept = (
+                "the cached products were kept"
+                if services.get_catalogue().manifest_or_none() is not None
+                else "no products were cached before"
+            )
+            raise CommandError(f"Refresh failed; {kept}. {exc}") from exc
         if verbosity >= 2 and not dry_run:
             for label, ids in (
                 ("Added", result.added),

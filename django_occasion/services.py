@@ -126,6 +126,7 @@ CULLING_BACKENDS = (LocMemCache, FileBasedCache, DatabaseCache)
 #: Ids of records put into URL paths: nothing that could climb out of the
 #: path ("..") or start a query string.
 RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+SAFE_KEY_PART = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 # Failures that say Occasion as a whole is unreachable or refusing us, not
 # that one record is wrong: every entry then backs off, not just the one.
 OUTAGE_ERRORS = (NetworkError, UpstreamUnavailable, RateLimited, NotAuthorized)
@@ -155,11 +156,7 @@ def whole_seconds(timeout: float) -> int:
 
 def safe_key_part(value: str) -> str:
     """A cache-key-safe form of an API value (memcached allows no spaces)."""
-    if (
-        value
-        and len(value) <= 64
-        and all(c.isascii() and (c.isalnum() or c in "-_.") for c in value)
-    ):
+    if SAFE_KEY_PART.fullmatch(value):
         return value
     return "h" + hashlib.sha256(value.encode()).hexdigest()[:24]
 

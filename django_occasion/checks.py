@@ -12,12 +12,7 @@ from .conf import app_settings
 
 # Backends whose entries live in one process: ``occasion_refresh`` run from
 # cron would warm a cache that the web server never reads.
-PROCESS_LOCAL_BACKENDS = frozenset(
-    {
-        "django.core.cache.backends.locmem.LocMemCache",
-        "django.core.cache.backends.dummy.DummyCache",
-    }
-)
+PROCESS_LOCAL_BACKENDS = frozenset({"django.core.cache.backends.locmem.LocMemCache"})
 
 TIMEOUT_SETTINGS = (
     "CACHE_TIMEOUT",
@@ -110,7 +105,7 @@ def check_cache(**kwargs: Any) -> list[CheckMessage]:
                 f"The Occasion cache {alias!r} uses DummyCache, which keeps "
                 "nothing: every page view calls Occasion.",
                 hint="Use the file-based, database, Redis or Memcached cache.",
-                id="django_occasion.W001",
+                id="django_occasion.W003",
             )
         ]
     if backend in PROCESS_LOCAL_BACKENDS:

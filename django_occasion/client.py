@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader, MaxRetryError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
@@ -276,6 +278,8 @@ class OccasionClient:
             scoped.setdefault("merchant_id", self.merchant_id)
         return scoped
 
+    # The secret is in ``auth``: keep it out of Django's error reports.
+    @method_decorator(sensitive_variables("auth"))
     def request(
         self,
         method: str,
@@ -358,7 +362,7 @@ class OccasionClient:
         status = response.status_code
         try:
             payload = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep JSON
             payload = None
             body_excerpt = self._excerpt(response.text)
         else:

@@ -308,7 +308,10 @@ DURATION_UNIT = timedelta(minutes=1)
 def to_int(value: Any) -> int | None:
     """A whole number from a number or numeric text, or ``None``."""
     number = to_decimal(value)
-    if number is None or number != number.to_integral_value():
+    # "1e999999" is a valid Decimal whose int() takes minutes to build.
+    if number is None or number.adjusted() > 18:
+        return None
+    if number != number.to_integral_value():
         return None
     return int(number)
 
@@ -379,7 +382,10 @@ class TimeSlot:
         zone = to_zone(own_zone) or to_zone(default_time_zone)
         starts_at = to_datetime(attrs.get("starts_at"))
         if starts_at is not None and zone is not None:
-            starts_at = starts_at.astimezone(zone)
+            try:
+                starts_at = starts_at.astimezone(zone)
+            except OverflowError:  # a year 9999 slot moved past the calendar
+                starts_at = None
         spots = to_int(attrs.get("spots_available"))
         product = resource.relationships.get("product")
         return cls(

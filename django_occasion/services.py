@@ -63,6 +63,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, overload
@@ -121,6 +122,11 @@ LISTING_INCLUDE = "merchant,venue"
 # Defence in depth: listings are fetched with public calls, which leave
 # these out, but they must never reach the cache even if an API changes.
 PRIVATE_PRODUCT_ATTRIBUTES = frozenset({"email_subject", "from_name", "from_email"})
+PRIVATE_VENUE_ATTRIBUTES = frozenset({"capacity", "public"})
+PRIVATE_ATTRIBUTES = {
+    "products": PRIVATE_PRODUCT_ATTRIBUTES,
+    "venues": PRIVATE_VENUE_ATTRIBUTES,
+}
 LOCK_POLL_INTERVAL = 0.05
 CULLING_BACKENDS = (LocMemCache, FileBasedCache, DatabaseCache)
 #: Ids of records put into URL paths: nothing that could climb out of the
@@ -346,7 +352,7 @@ class ProductListing(Sequence[Product]):
         if isinstance(index, slice):
             start, stop, step = index.indices(len(self))
             if step != 1:
-                return list(self[start:stop])[::step]
+                return list(self)[index]
             return self._read(start, stop)
         position = index + len(self) if index < 0 else index
         if not 0 <= position < len(self):
@@ -626,7 +632,11 @@ class Catalogue:
             if index is not None
             else [bucket, self.key(manifest.generation, "related")]
         )
-        digest = (values.get(bucket) or {}).get(product_id)
+        if bucket not in values:
+            # Evicted: this generation can no longer say which ids it holds.
+            self.mark_damaged(manifest)
+            return self._single_product(product_id)
+        digest = values[bucket].get(product_id)
         if digest is not None:
             if index is None:
                 index = self._related_index(manifest.generation, values)
@@ -667,8 +677,8 @@ class Catalogue:
         product = document.resources[0]
         return {
             "resources": [
-                public_product_json(product),
-                *(r.to_json() for r in document.included),
+                public_json(product),
+                *(public_json(r) for r in document.included),
             ]
         }
 
@@ -787,15 +797,17 @@ class Catalogue:
         finally:
             if self.cache.get(lock_key) == token:
                 self.cache.delete(lock_key)
-        if failures:
-            self.cache.delete_many([failure_key, outage_key])
         return value
 
-    def uncached_call(self, name: str, call: Callable[[], T]) -> T:
+    def uncached_call(
+        self, name: str, call: Callable[[], T], *, private: bool = False
+    ) -> T:
         """Ask Occasion directly for something never cached (codes, prices).
 
         It honours and sets the same API-wide back-off as cached reads, so a
-        down Occasion costs one slow request per window here too.
+        down Occasion costs one slow request per window here too. A private
+        call's rejected secret says nothing about the public data, so it
+        backs nothing off.
         """
         outage_key = self.key("outage")
         failure = self.cache.get(outage_key)
@@ -807,6 +819,8 @@ class Catalogue:
         try:
             return call()
         except OUTAGE_ERRORS as exc:
+            if private and isinstance(exc, NotAuthorized):
+                raise
             self.cache.set(
                 outage_key, str(exc)[:300], whole_seconds(self.settings.FAILURE_BACKOFF)
             )
@@ -873,7 +887,12 @@ class Catalogue:
                 generation=None,
                 dry_run=True,
             )
-        result = self._publish(products, related, pages, started)
+        try:
+            with self._publishing():
+                result = self._publish(products, related, pages, started)
+        except OccasionError as exc:
+            self._record_outcome(ok=False, detail=str(exc), started=started)
+            raise
         self._record_outcome(
             ok=True,
             detail=f"{result.products} products in {result.pages} "
@@ -882,6 +901,31 @@ class Catalogue:
         )
         catalogue_refreshed.send(sender=type(self), catalogue=self, result=result)
         return result
+
+    @contextmanager
+    def _publishing(self) -> Iterator[None]:
+        """One publish at a time across processes.
+
+        Each publish deletes the generation it replaces; two at once would
+        both replace the same one, and the loser's keys, stored without
+        expiry, would stay in the cache for ever.
+        """
+        key = self.key("lock", "publish")
+        token = secrets.token_hex(8)
+        timeout = whole_seconds(self.settings.LOCK_TIMEOUT)
+        deadline = time.monotonic() + timeout
+        while not self.cache.add(key, token, timeout):
+            if time.monotonic() > deadline:
+                raise OccasionError(
+                    "another refresh has been publishing for "
+                    f"{timeout} seconds; the previous listing stays in place"
+                )
+            time.sleep(LOCK_POLL_INTERVAL)
+        try:
+            yield
+        finally:
+            if self.cache.get(key) == token:
+                self.cache.delete(key)
 
     def _publish(
         self,
@@ -907,7 +951,7 @@ class Catalogue:
                 continue
             seen_ids.add(resource.id)
             text = json.dumps(
-                public_product_json(resource), separators=(",", ":"), sort_keys=True
+                public_json(resource), separators=(",", ":"), sort_keys=True
             )
             digest = hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
             members[resource.id] = digest
@@ -1000,7 +1044,7 @@ class Catalogue:
             for name in ("merchant", "venue"):
                 resource = related.related(product, name)
                 if resource is not None:
-                    wanted.setdefault(resource.identifier, resource.to_json())
+                    wanted.setdefault(resource.identifier, public_json(resource))
         return list(wanted.values())
 
     def _delete_generation(
@@ -1067,9 +1111,14 @@ class Catalogue:
         ]
 
 
-def public_product_json(resource: Resource) -> dict[str, Any]:
+def public_json(resource: Resource) -> dict[str, Any]:
+    """The resource as JSON for the cache, without its type's private fields.
+
+    Public calls leave these out already; this is defence in depth, so that
+    nothing private can reach a cache entry even if an answer carries it.
+    """
     data = resource.to_json()
-    for name in PRIVATE_PRODUCT_ATTRIBUTES:
+    for name in PRIVATE_ATTRIBUTES.get(resource.type, ()):
         data["attributes"].pop(name, None)
     return data
 
@@ -1221,7 +1270,6 @@ MERCHANT_INCLUDE = "currency,business_type"
 VENUE_INCLUDE = "country,state"
 QUESTIONS_INCLUDE = "attributes,attributes.attribute_options,attributes.field_type"
 # A public call leaves these out; they must not reach the cache regardless.
-PRIVATE_VENUE_ATTRIBUTES = frozenset({"capacity", "public"})
 #: Coupon and gift card codes: letters, digits and - _ . (as in "GIFT-7Q2-KL9").
 REDEEMABLE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MAX_ANSWERS = 100
@@ -1784,6 +1832,7 @@ def quote_price(
     document = get_catalogue().uncached_call(
         "a price quote",
         lambda: get_client().post("orders/price", order, private=True),
+        private=True,
     )
     quote = None
     if document.resources:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -28,7 +29,8 @@ class OccasionViewMixin:
     """
 
     unavailable_template_name = "django_occasion/unavailable.html"
-    unavailable_retry_after = 60
+    #: Seconds for the 503's ``Retry-After``; ``None``: OCCASION_FAILURE_BACKOFF.
+    unavailable_retry_after: int | None = None
     request: HttpRequest
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -60,7 +62,10 @@ class OccasionViewMixin:
             {"error_kind": type(error).__name__},
             status=503,
         )
-        response["Retry-After"] = str(self.unavailable_retry_after)
+        retry_after = self.unavailable_retry_after
+        if retry_after is None:
+            retry_after = math.ceil(app_settings.FAILURE_BACKOFF)
+        response["Retry-After"] = str(retry_after)
         return response.render()
 
 
@@ -152,8 +157,13 @@ class ProductListView(OccasionViewMixin, ProductListMixin, ListView):  # type: i
         context["listing"] = self.object_list
         # Only a listing of the cache has a generation to key the fragment on;
         # a get_queryset() returning anything else is rendered every time.
-        cached = self.cache_fragment and isinstance(
-            self.object_list, services.ProductListing
+        # Nor is a filter that matches nothing worth a fragment: visitors
+        # could otherwise fill the cache with one per made-up ?venue= value.
+        listing = self.object_list
+        cached = (
+            self.cache_fragment
+            and isinstance(listing, services.ProductListing)
+            and listing.filter_key in listing.manifest.counts
         )
         context["occasion_cache_alias"] = app_settings.CACHE_ALIAS if cached else None
         context["occasion_cache_timeout"] = app_settings.CACHE_TIMEOUT

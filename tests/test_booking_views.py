@@ -575,3 +575,15 @@ def test_quote_backs_off_while_occasion_is_failing(
 
     assert (first.status_code, second.status_code) == (503, 503)
     assert len(booking.bodies()) == calls
+
+
+def test_rejected_secret_on_a_quote_backs_nothing_off(
+    client: Client, booking: FakeBooking, clock: Clock
+) -> None:
+    booking.fail["price"] = 401
+
+    client.post("/products/p7Kd2x/quote/", {"question_q1": "o1"})
+    page = client.get("/products/p7Kd2x/")
+
+    assert page.status_code == 200
+    assert "Dates cannot be shown" not in page.content.decode()

@@ -231,7 +231,7 @@ def test_run_checks_unknown_alias_reports_e003() -> None:
     assert [m.id for m in messages] == ["django_occasion.E003"]
 
 
-def test_check_cache_dummy_backend_is_w001() -> None:
+def test_check_cache_dummy_backend_is_w003() -> None:
     with override_settings(
         CACHES={"default": LOCMEM, "occasion": DUMMY}, OCCASION_CACHE_ALIAS="occasion"
     ):
@@ -242,7 +242,7 @@ def test_check_cache_dummy_backend_is_w001() -> None:
             "The Occasion cache 'occasion' uses DummyCache, which keeps nothing: "
             "every page view calls Occasion.",
             hint="Use the file-based, database, Redis or Memcached cache.",
-            id="django_occasion.W001",
+            id="django_occasion.W003",
         )
     ]
 

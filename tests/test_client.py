@@ -1370,3 +1370,29 @@ def test_client_unreadable_retry_after_still_raises_rate_limited(
 
     assert excinfo.value.retry_after is None
     assert len(mocked.calls) == 2
+
+
+def test_absurdly_deep_json_is_a_malformed_answer(
+    client: OccasionClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(PRODUCTS_URL, body="[" * 100_000 + "]" * 100_000)
+
+    with pytest.raises(MalformedResponse, match="not JSON"):
+        client.get("products")
+
+
+def test_secret_stays_out_of_django_error_reports(
+    client: OccasionClient, mocked: responses.RequestsMock
+) -> None:
+    from django.views.debug import ExceptionReporter
+
+    mocked.post(f"{API_URL}/orders/price", body=ValueError("boom"))
+    try:
+        client.post("orders/price", {"data": {"type": "orders"}})
+    except ValueError as exc:
+        reporter = ExceptionReporter(None, type(exc), exc, exc.__traceback__)
+        report = reporter.get_traceback_text()
+    else:  # pragma: no cover - the mock always raises
+        pytest.fail("the request did not fail")
+
+    assert SECRET not in report

@@ -191,7 +191,7 @@ def test_refresh_upstream_failure_keeps_cached_products(
     occasion.fail_with = status
 
     with pytest.raises(
-        CommandError, match="^Refresh failed; the cached products were kept"
+        CommandError, match=r"^Refresh failed; the cached products were kept"
     ):
         run("occasion_refresh")
 

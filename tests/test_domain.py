@@ -12,13 +12,20 @@ from django_occasion.domain import (
     Merchant,
     Product,
     Region,
+    TimeSlot,
     Venue,
     to_bool,
     to_datetime,
     to_decimal,
+    to_int,
     to_text,
 )
-from django_occasion.jsonapi import Resource, ResourceIndex, parse_document
+from django_occasion.jsonapi import (
+    Resource,
+    ResourceIndex,
+    parse_document,
+    parse_resource,
+)
 from tests.conftest import load_fixture
 
 CST = timezone(timedelta(hours=-6))
@@ -698,3 +705,26 @@ def test_to_bool_is_true_only_for_true(value: Any, expected: bool) -> None:
     flag = to_bool(value)
 
     assert flag is expected
+
+
+@pytest.mark.parametrize("value", ["1e999999", "1e30", 1e300])
+def test_to_int_refuses_huge_numbers_at_once(value: Any) -> None:
+    assert to_int(value) is None
+
+
+def test_time_slot_past_the_calendar_has_no_start() -> None:
+    resource = parse_resource(
+        {
+            "type": "time_slots",
+            "id": "ts-far",
+            "attributes": {
+                "starts_at": "9999-12-31T23:00:00Z",
+                "time_zone": "Asia/Tokyo",
+                "duration": 60,
+            },
+        }
+    )
+
+    slot = TimeSlot.from_resource(resource)
+
+    assert slot.starts_at is None

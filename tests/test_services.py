@@ -12,8 +12,10 @@ from django.test import override_settings
 from django_occasion import services
 from django_occasion.conf import app_settings
 from django_occasion.exceptions import (
+    CacheTooSmall,
     InvalidQuery,
     NotFound,
+    OccasionError,
     UpstreamBackoff,
     UpstreamUnavailable,
 )
@@ -727,3 +729,76 @@ def test_product_slice_reads_once_on_first_use(
     assert used == ["p9Rt4b", ["p9Rt4b", "4411"], 2, ["p9Rt4b", "4411"]]
     assert len(cache_reads) == 2  # the chunk (with venues), then the products
     assert repr(part) == "<ProductSlice [1:3], read>"
+
+
+def test_listing_reversed_slice_reads_every_product(occasion: FakeOccasion) -> None:
+    listing = services.list_products()
+
+    assert [p.id for p in listing[::-1]] == ["p2Wm8c", "4411", "p9Rt4b", "p7Kd2x"]
+
+
+def test_evicted_lookup_bucket_still_finds_the_product(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    catalogue.refresh()
+    manifest = catalogue.manifest_or_none()
+    assert manifest is not None
+    cache.delete_many(
+        [
+            catalogue.key(manifest.generation, "lookup", n)
+            for n in range(manifest.buckets)
+        ]
+    )
+
+    product = catalogue.product("p7Kd2x")
+
+    assert product.title == "Wheel Throwing for Beginners"
+    assert cache.get(catalogue.key("damaged")) == manifest.generation
+
+
+def test_private_venue_fields_never_reach_the_cache(occasion: FakeOccasion) -> None:
+    for venue in occasion.pages[0]["included"]:
+        venue["attributes"].update(capacity=99, public=True)
+
+    services.refresh_catalogue()
+
+    product = services.get_product("p7Kd2x")
+    assert product.venue is not None
+    assert product.venue.extra == {}
+
+
+def test_overlapping_publish_waits_for_the_first(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    cache.add(catalogue.key("lock", "publish"), "someone else", 60)
+
+    with (
+        override_settings(OCCASION_LOCK_TIMEOUT=0.2),
+        pytest.raises(OccasionError, match="another refresh has been publishing"),
+    ):
+        catalogue.refresh()
+
+    assert catalogue.manifest_or_none() is None
+    outcome = catalogue.last_refresh()
+    assert outcome is not None and outcome["ok"] is False
+
+
+def test_failed_publish_is_recorded(
+    occasion: FakeOccasion, catalogue: services.Catalogue
+) -> None:
+    with override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "tiny",
+                "OPTIONS": {"MAX_ENTRIES": 5},
+            }
+        }
+    ):
+        tiny = services.Catalogue(catalogue.client, caches["default"])
+        with pytest.raises(CacheTooSmall):
+            tiny.refresh()
+        outcome = tiny.last_refresh()
+
+    assert outcome is not None and outcome["ok"] is False
+    assert "keeps at most 5 entries" in outcome["detail"]

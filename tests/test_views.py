@@ -410,7 +410,7 @@ def test_upstream_down_nothing_cached_is_503(
     response = client.get(url)
 
     assert response.status_code == 503
-    assert response["Retry-After"] == "60"
+    assert response["Retry-After"] == "30"  # OCCASION_FAILURE_BACKOFF
     assert [t.name for t in response.templates] == [
         "django_occasion/unavailable.html",
         "django_occasion/base.html",
@@ -772,3 +772,15 @@ def test_list_mounted_twice_keeps_a_fragment_for_each(
     assert CARDS["p7Kd2x"] in content
     assert CARDS["4411"] not in content
     assert '<a rel="next" href="?status=active&amp;page=2">Next</a>' in content
+
+
+def test_list_filter_matching_nothing_caches_no_fragment(
+    client: Client, occasion: FakeOccasion
+) -> None:
+    client.get("/products/")
+    entries = len(caches["default"]._cache)  # type: ignore[attr-defined]
+
+    for n in range(5):
+        client.get(f"/products/?venue=made-up-{n}")
+
+    assert len(caches["default"]._cache) == entries  # type: ignore[attr-defined]

@@ -986,7 +986,11 @@ class Catalogue:
             values[self.key(generation, "lookup", n)] = bucket
         values[self.key(generation, "related")] = self._related_json(products, related)
         values[self.key(generation, "members")] = members
-        self._check_room(len(values) + len(kept_digests) + len(chunks) + buckets)
+        # Until the old generation is deleted, both live in the cache: the new
+        # entries, the unchanged products they share, and the old generation's
+        # chunks, buckets and related entries (about as many as the new one's).
+        generation_entries = len(values) - len(texts) + len(kept_digests & set(texts))
+        self._check_room(len(values) + len(kept_digests) + generation_entries)
         failed = self.cache.set_many(values, None)
         if failed:
             raise OccasionError(

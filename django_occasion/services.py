@@ -107,7 +107,7 @@ from .exceptions import (
     UpstreamBackoff,
     UpstreamUnavailable,
 )
-from .jsonapi import Resource, ResourceIndex, parse_resource
+from .jsonapi import Document, Resource, ResourceIndex, parse_resource
 from .query import Query, merge_params
 from .signals import catalogue_refreshed
 
@@ -256,6 +256,45 @@ class CacheState:
     fresh: bool
     servable: bool
     detail: str = ""
+
+
+@dataclass
+class FetchedListing:
+    """A listing read page by page, kept as what will be cached.
+
+    Each page's products are turned into their compact JSON text at once,
+    so a refresh holds about one copy of the catalogue's JSON rather than
+    every page's parsed documents and objects.
+    """
+
+    members: dict[str, str] = field(default_factory=dict)  # id -> digest
+    texts: dict[str, str] = field(default_factory=dict)  # digest -> JSON
+    chunks: dict[str, list[list[str]]] = field(default_factory=dict)
+    related: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    pages: int = 0
+    _included: ResourceIndex = field(default_factory=ResourceIndex)
+
+    def add_page(self, document: Document) -> None:
+        self.pages += 1
+        for resource in document.included:
+            self._included.add(resource)
+        for resource in document.resources:
+            if resource.type != "products" or resource.id is None:
+                continue
+            if resource.id in self.members:
+                continue
+            text = json.dumps(
+                public_json(resource), separators=(",", ":"), sort_keys=True
+            )
+            digest = hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+            self.members[resource.id] = digest
+            self.texts[digest] = text
+            for key in product_filter_keys(resource):
+                self.chunks.setdefault(key, []).append([resource.id, digest])
+            for name in ("merchant", "venue"):
+                linked = self._included.related(resource, name)
+                if linked is not None and linked.identifier not in self.related:
+                    self.related[linked.identifier] = public_json(linked)
 
 
 class _StaleRead(Exception):
@@ -854,18 +893,13 @@ class Catalogue:
 
     # -- refresh --------------------------------------------------------------
 
-    def fetch_all(self) -> tuple[list[Resource], ResourceIndex, int]:
+    def fetch_all(self) -> FetchedListing:
         """Every page of the public listing; nothing is cached yet."""
-        products: list[Resource] = []
-        related = ResourceIndex()
-        pages = 0
+        fetched = FetchedListing()
         params = {"include": LISTING_INCLUDE, "page[size]": self.settings.API_PAGE_SIZE}
         for document in self.client.iter_pages("products", params):
-            pages += 1
-            products.extend(r for r in document.resources if r.type == "products")
-            for resource in document.included:
-                related.add(resource)
-        return products, related, pages
+            fetched.add_page(document)
+        return fetched
 
     def refresh(self, *, dry_run: bool = False) -> RefreshResult:
         """Fetch the whole listing, then publish it as one new generation.
@@ -875,21 +909,21 @@ class Catalogue:
         """
         started = time.monotonic()
         try:
-            products, related, pages = self.fetch_all()
+            fetched = self.fetch_all()
         except OccasionError as exc:
             self._record_outcome(ok=False, detail=str(exc), started=started)
             raise
         if dry_run:
             return RefreshResult(
-                products=len(products),
-                pages=pages,
+                products=len(fetched.members),
+                pages=fetched.pages,
                 elapsed=time.monotonic() - started,
                 generation=None,
                 dry_run=True,
             )
         try:
             with self._publishing():
-                result = self._publish(products, related, pages, started)
+                result = self._publish(fetched, started)
         except OccasionError as exc:
             self._record_outcome(ok=False, detail=str(exc), started=started)
             raise
@@ -927,13 +961,7 @@ class Catalogue:
             if self.cache.get(key) == token:
                 self.cache.delete(key)
 
-    def _publish(
-        self,
-        products: list[Resource],
-        related: ResourceIndex,
-        pages: int,
-        started: float,
-    ) -> RefreshResult:
+    def _publish(self, fetched: FetchedListing, started: float) -> RefreshResult:
         previous = self.manifest_or_none()
         previous_members: dict[str, str] = {}
         if previous is not None:
@@ -942,22 +970,7 @@ class Catalogue:
             )
 
         generation = "g" + secrets.token_hex(6)
-        members: dict[str, str] = {}
-        texts: dict[str, str] = {}
-        chunks: dict[str, list[list[str]]] = {}
-        seen_ids: set[str] = set()
-        for resource in products:
-            if resource.id is None or resource.id in seen_ids:
-                continue
-            seen_ids.add(resource.id)
-            text = json.dumps(
-                public_json(resource), separators=(",", ":"), sort_keys=True
-            )
-            digest = hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-            members[resource.id] = digest
-            texts[digest] = text
-            for key in product_filter_keys(resource):
-                chunks.setdefault(key, []).append([resource.id, digest])
+        members, texts, chunks = fetched.members, fetched.texts, fetched.chunks
 
         buckets = max(1, math.ceil(len(members) / LOOKUP_BUCKET_SIZE))
         lookup: dict[int, dict[str, str]] = {}
@@ -984,7 +997,7 @@ class Catalogue:
                 ]
         for n, bucket in lookup.items():
             values[self.key(generation, "lookup", n)] = bucket
-        values[self.key(generation, "related")] = self._related_json(products, related)
+        values[self.key(generation, "related")] = list(fetched.related.values())
         values[self.key(generation, "members")] = members
         # Until the old generation is deleted, both live in the cache: the new
         # entries, the unchanged products they share, and the old generation's
@@ -1010,7 +1023,7 @@ class Catalogue:
         previous_ids = set(previous_members)
         return RefreshResult(
             products=len(members),
-            pages=pages,
+            pages=fetched.pages,
             elapsed=time.monotonic() - started,
             generation=generation,
             added=frozenset(set(members) - previous_ids),
@@ -1039,17 +1052,6 @@ class Catalogue:
                 f"entries but the listing needs about {entries}; raise its "
                 "OPTIONS['MAX_ENTRIES']. The previous listing stays in place"
             )
-
-    def _related_json(
-        self, products: list[Resource], related: ResourceIndex
-    ) -> list[dict[str, Any]]:
-        wanted: dict[tuple[str, str], dict[str, Any]] = {}
-        for product in products:
-            for name in ("merchant", "venue"):
-                resource = related.related(product, name)
-                if resource is not None:
-                    wanted.setdefault(resource.identifier, public_json(resource))
-        return list(wanted.values())
 
     def _delete_generation(
         self, manifest: Manifest, members: dict[str, str], *, keep: set[str]

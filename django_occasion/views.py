@@ -269,6 +269,7 @@ class PriceQuoteView(OccasionViewMixin, ProductDetailMixin, FormView):  # type: 
     invalid_status = 400
     _product: Product | None = None
     _questions: list[Question] | None = None
+    _questions_read = False
 
     def get_object(self) -> Product:
         if self._product is None:
@@ -277,7 +278,10 @@ class PriceQuoteView(OccasionViewMixin, ProductDetailMixin, FormView):  # type: 
 
     def get_questions(self) -> list[Question] | None:
         """The product's questions; ``None`` if Occasion cannot say."""
-        if self._questions is None:
+        # Asked once a request, failed or not: the form and the template
+        # both want the answer.
+        if not self._questions_read:
+            self._questions_read = True
             product = self.get_object()  # an unknown product is a 404
             try:
                 self._questions = services.get_questions(product.id)
@@ -285,7 +289,6 @@ class PriceQuoteView(OccasionViewMixin, ProductDetailMixin, FormView):  # type: 
                 logger.warning(
                     "Occasion questions of %s unavailable: %s", self.request.path, exc
                 )
-                return None
         return self._questions
 
     def get_form_kwargs(self) -> dict[str, Any]:

@@ -587,3 +587,14 @@ def test_rejected_secret_on_a_quote_backs_nothing_off(
 
     assert page.status_code == 200
     assert "Dates cannot be shown" not in page.content.decode()
+
+
+def test_quote_asks_for_failing_questions_once_a_request(
+    client: Client, booking: FakeBooking, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    booking.fail["product"] = 400
+
+    client.post("/products/p7Kd2x/quote/", {})
+
+    warnings = [r for r in caplog.records if r.name == "django_occasion.views"]
+    assert len(warnings) == 1

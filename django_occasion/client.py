@@ -196,9 +196,11 @@ class OccasionClient:
         return session
 
     def close(self) -> None:
+        """Close the session's pooled connections."""
         self.session.close()
 
     def url(self, path: str) -> str:
+        """An absolute URL for a path relative to the base URL (or a URL)."""
         return urljoin(self.base_url, path.lstrip("/"))
 
     def get(
@@ -217,6 +219,7 @@ class OccasionClient:
     def post(
         self, path: str, document: Mapping[str, Any], *, private: bool = True
     ) -> Document:
+        """POST a JSON:API document; private (with the secret) unless told."""
         return self.request("POST", path, json=document, private=private)
 
     def iter_pages(
@@ -289,6 +292,11 @@ class OccasionClient:
         json: Any = None,
         private: bool = False,
     ) -> Document:
+        """One request, read as a JSON:API document.
+
+        Raises the :mod:`~django_occasion.exceptions` error that fits any
+        failure; GETs are retried as the session's adapter allows.
+        """
         url = self.url(path_or_url)
         path = urlsplit(url).path
         auth = (self._login, self._secret if private else "")

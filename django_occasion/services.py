@@ -168,6 +168,7 @@ def safe_key_part(value: str) -> str:
 
 
 def filter_key(status: str | None = None, venue: str | None = None) -> str:
+    """The name a filter's chunks are stored under: "all", "status=active", ..."""
     parts = []
     if status:
         parts.append(f"status={safe_key_part(status)}")
@@ -197,6 +198,7 @@ def product_filter_keys(resource: Resource) -> list[str]:
 
 
 def lookup_bucket(product_id: str, buckets: int) -> int:
+    """Which lookup bucket holds a product id (stable across processes)."""
     return zlib.crc32(product_id.encode()) % buckets
 
 
@@ -490,6 +492,7 @@ class Catalogue:
     # -- keys -----------------------------------------------------------------
 
     def key(self, *parts: object) -> str:
+        """A cache key in this catalogue's namespace."""
         return ":".join([self.namespace, *map(str, parts)])
 
     def chunk_key(self, generation: str, key: str, chunk: int) -> str:
@@ -501,18 +504,22 @@ class Catalogue:
     # -- freshness ------------------------------------------------------------
 
     def age(self, fetched_at: float) -> float:
+        """Seconds since ``fetched_at``, by this catalogue's clock."""
         return max(0.0, self.clock() - fetched_at)
 
     def is_fresh(self, fetched_at: float) -> bool:
+        """Younger than ``OCCASION_CACHE_TIMEOUT``: served without a refresh."""
         return self.age(fetched_at) < self.settings.CACHE_TIMEOUT
 
     def is_servable(self, fetched_at: float) -> bool:
+        """Younger than ``OCCASION_MAX_STALENESS``: may still be shown."""
         limit = self.settings.MAX_STALENESS
         return limit is None or self.age(fetched_at) <= limit
 
     # -- the listing ----------------------------------------------------------
 
     def manifest_or_none(self) -> Manifest | None:
+        """The published manifest as it is, fresh or not, without fetching."""
         return Manifest.from_json(self.cache.get(self.key("current")))
 
     def current_manifest(self) -> Manifest:
@@ -1094,6 +1101,7 @@ class Catalogue:
     # -- observability --------------------------------------------------------
 
     def last_refresh(self) -> dict[str, Any] | None:
+        """How the last refresh went: ``ok``, ``at``, ``elapsed``, ``detail``."""
         value = self.cache.get(self.key("last-refresh"))
         return value if isinstance(value, dict) else None
 

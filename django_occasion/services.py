@@ -779,6 +779,14 @@ class Catalogue:
             raise NotFound(entry["not_found"], status=404, path=name)
         return entry["value"]
 
+    def store_entry(self, name: str, value: Any, *, fresh_for: float) -> None:
+        """Replace ``name``'s cached value with one just fetched elsewhere."""
+        self.cache.set(
+            self.key("entry", name),
+            {"fetched_at": self.clock(), "value": value},
+            self._entry_timeout(fresh_for),
+        )
+
     def _entry_timeout(self, fresh_for: float) -> float | None:
         # Entries of their own (not generations) are kept as long as they may
         # be served; nothing else would ever remove them.
@@ -1655,16 +1663,14 @@ def warm_time_slots(
     ]
     started = time.monotonic()
     client = get_client()
-    alias = app_settings.CACHE_ALIAS
 
     def warm(product_id: str, name: str, count: int) -> int:
         value = _fetch_time_slots(client, product_id, status, count, {})
         if not dry_run:
-            # Django gives each thread its own cache connection.
-            catalogue = Catalogue(client, caches[alias])
-            # fresh_for=0 makes any cached copy due, so cached_entry stores
-            # the value just fetched, under the same lock as a page view.
-            catalogue.cached_entry(name, lambda: value, fresh_for=0)
+            # One catalogue (and cache connection) per worker thread.
+            get_catalogue().store_entry(
+                name, value, fresh_for=app_settings.TIME_SLOTS_TIMEOUT
+            )
         return len(value["resources"])
 
     workers = max(1, min(max_workers, len(wanted)))

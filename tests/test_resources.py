@@ -1184,3 +1184,16 @@ def test_cached_product_ids(booking: FakeBooking, clock: Clock) -> None:
         "p2Wm8c",
     ]
     assert booking.calls["products"] == 2
+
+
+def test_warm_time_slots_stores_even_while_a_reader_holds_the_lock(
+    booking: FakeBooking, clock: Clock
+) -> None:
+    services.list_time_slots("4411")
+    booking.slots["4411"] = [make_slot(2)]
+    catalogue = services.get_catalogue()
+    catalogue.cache.add(catalogue.key("lock", "time-slots:4411:bookable:10"), "x", 60)
+
+    services.warm_time_slots(["4411"])
+
+    assert slot_ids(services.list_time_slots("4411")) == ["ts-9002"]

@@ -1762,9 +1762,10 @@ def check_redeemable(product_id: str, code: str) -> RedeemableResult:
     product_id = check_record_id(product_id, "product id")
     code = clean_redeemable_code(code)
     try:
-        document = get_catalogue().uncached_call(
+        catalogue = get_catalogue()
+        document = catalogue.uncached_call(
             "redeemables",
-            lambda: get_client().get(
+            lambda: catalogue.client.get(
                 f"products/{product_id}/redeemables",
                 {"filter[code]": code},
                 collection=True,
@@ -1849,9 +1850,10 @@ def quote_price(
     order = {
         "data": {"type": "orders", "attributes": {}, "relationships": relationships}
     }
-    document = get_catalogue().uncached_call(
+    catalogue = get_catalogue()
+    document = catalogue.uncached_call(
         "a price quote",
-        lambda: get_client().post("orders/price", order, private=True),
+        lambda: catalogue.client.post("orders/price", order, private=True),
         private=True,
     )
     quote = None

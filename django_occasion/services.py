@@ -408,17 +408,17 @@ class ProductListing(Sequence[Product]):
         if start >= stop:
             return []
         try:
-            return self.catalogue.read_listing_slice(self, start, stop)
+            return self.catalogue._read_listing_slice(self, start, stop)
         except _StaleRead:
             newer = self.catalogue.manifest_or_none()
             if newer is None or newer.generation == self.manifest.generation:
                 self.catalogue.mark_damaged(self.manifest)
-                return self.catalogue.read_listing_slice(
+                return self.catalogue._read_listing_slice(
                     self, start, stop, skip_missing=True
                 )
             self.manifest = newer
             self._index = None
-            return self.catalogue.read_listing_slice(
+            return self.catalogue._read_listing_slice(
                 self, min(start, len(self)), min(stop, len(self)), skip_missing=True
             )
 
@@ -564,7 +564,7 @@ class Catalogue:
             self, self.current_manifest(), filter_key(status=status, venue=venue)
         )
 
-    def read_listing_slice(
+    def _read_listing_slice(
         self,
         listing: ProductListing,
         start: int,
@@ -1714,8 +1714,14 @@ def cached_product_ids(status: str | None = "active") -> list[str]:
     manifest = catalogue.manifest_or_none()
     if manifest is None:
         return []
-    listing = ProductListing(catalogue, manifest, filter_key(status=status))
-    return [product.id for product in listing]
+    # The chunks already hold the ids: no product needs reading or building.
+    key = filter_key(status=status)
+    chunk_keys = [
+        catalogue.chunk_key(manifest.generation, key, n)
+        for n in range(math.ceil(manifest.counts.get(key, 0) / CHUNK_SIZE))
+    ]
+    chunks = catalogue.cache.get_many(chunk_keys)
+    return [pair[0] for chunk in chunk_keys for pair in chunks.get(chunk, [])]
 
 
 # -- questions
